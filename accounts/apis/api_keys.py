@@ -1,0 +1,7 @@
+"""api_keys API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+urlpatterns: list[Any] = []

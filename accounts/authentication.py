@@ -1,0 +1,67 @@
+"""DRF authentication: tenant API keys (and the legacy platform key), then JWT, then the session.
+
+Every failed API-key attempt, whatever the reason (unknown, malformed, expired, revoked), answers
+the same 401 body so a caller learns nothing about which keys exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from accounts.models import User
+from accounts.services.api_keys import KEY_PREFIX, api_key_authenticate
+from core.principals import Principal
+
+INVALID_API_KEY = "Invalid, expired or revoked API key."
+
+
+def _presented_key(request: Request) -> str | None:
+    header_key = request.headers.get("X-API-Key")
+    if header_key is not None:
+        return header_key.strip()
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and (
+        value.startswith(KEY_PREFIX)
+        or (settings.LEGACY_API_KEY and constant_time_compare(value, settings.LEGACY_API_KEY))
+    ):
+        return value
+    return None
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """`X-API-Key: sk_live_...` or `Authorization: Bearer sk_live_...`."""
+
+    def authenticate(self, request: Request) -> tuple[Principal, Any] | None:
+        raw = _presented_key(request)
+        if raw is None:
+            return None
+        legacy = settings.LEGACY_API_KEY
+        if legacy and constant_time_compare(raw, legacy):
+            return Principal.platform_key(), None
+        api_key = api_key_authenticate(raw)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(INVALID_API_KEY, code="invalid_api_key")
+        return Principal.for_api_key(api_key), api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class JwtAuthentication(JWTAuthentication):
+    """Access tokens from `POST /api/v1/auth/token`; refused for a disabled person or tenant."""
+
+    def get_user(self, validated_token: Any) -> User:  # type: ignore[override]
+        user = super().get_user(validated_token)
+        if not isinstance(user, User):
+            raise exceptions.AuthenticationFailed("User not found.", code="user_not_found")
+        if user.account is not None and not user.account.is_active:
+            raise exceptions.AuthenticationFailed("This account is disabled.", code="account_disabled")
+        return user

@@ -1,0 +1,219 @@
+"""Tenants (`Account`), people (`User`), integration credentials (`ApiKey`), sign-in tokens and the
+append-only `AuditLog`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from core.models import TimeStampedModel
+
+
+class Role(models.TextChoices):
+    """Roles in ascending power; `Role.rank` compares them."""
+
+    VIEWER = "VIEWER", "Viewer"
+    USER = "USER", "User"
+    CLIENT_ADMIN = "CLIENT_ADMIN", "Client admin"
+    SUPER_ADMIN = "SUPER_ADMIN", "Super admin"
+
+    @classmethod
+    def rank(cls, role: str) -> int:
+        return [member.value for member in cls].index(role)
+
+
+class Plan(models.TextChoices):
+    FREE = "free", "Free"
+    STARTER = "starter", "Starter"
+    PRO = "pro", "Pro"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class Account(TimeStampedModel):
+    """A tenant: every row a business owns points here."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("role", Role.USER)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        """Platform staff: SUPER_ADMIN, no tenant, allowed into Django admin."""
+        fields.update(role=Role.SUPER_ADMIN, account=None, is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Signs in with email; belongs to one tenant unless platform staff (SUPER_ADMIN)."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, null=True, blank=True, related_name="users")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.USER)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May sign in to Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                name="user_account_unless_super_admin",
+                condition=Q(role="SUPER_ADMIN") | Q(account__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "role"], name="user_account_role_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_super_admin(self) -> bool:
+        return self.role == Role.SUPER_ADMIN
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    ADMIN = "admin", "Admin"
+
+
+class ApiKey(TimeStampedModel):
+    """An integration credential. Only a SHA-256 hash of the secret is stored.
+
+    The full key (`sk_live_<prefix>_<secret>`) is shown once. Rotation keeps the prefix and replaces
+    the secret; the previous secret's hash stays valid until `previous_valid_until` (grace period).
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    previous_secret_hash = models.CharField(max_length=64, blank=True)
+    previous_valid_until = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=list)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="apikey_account_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+
+class IssuedRefreshToken(models.Model):
+    """One refresh token we issued, by jti (never the token itself).
+
+    Tokens of one sign-in share a `family`; presenting a token that was already rotated revokes the
+    whole family, so a stolen refresh token stops working for the thief and the victim alike.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField(db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti}"
+
+
+class MagicLinkToken(models.Model):
+    """A single-use sign-in link; only the SHA-256 of its token is kept."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"magic link for {self.user_id}"
+
+
+class AuditLogQuerySet(models.QuerySet["AuditLog"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Audit log rows are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Audit log rows are append-only.")
+
+
+class AuditLog(models.Model):
+    """Append-only record of who did what. Written in the same transaction as the change."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=255, blank=True, help_text="Email or key prefix, kept if deleted.")
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="audit_account_created_idx"),
+            models.Index(fields=["account", "action", "-created_at"], name="audit_account_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label or 'system'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("Audit log rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Audit log rows are append-only.")

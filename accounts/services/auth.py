@@ -1,0 +1,231 @@
+"""Signing in: the failed-login limit, JWT pairs with rotating refresh-token families, magic links.
+
+Refresh tokens of one sign-in form a family. Each refresh rotates: the presented token is marked
+rotated and a new one issued. Presenting an already-rotated token means it was copied, so the whole
+family is revoked and both holders must sign in again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.db import transaction
+from django.utils import timezone
+from django_ratelimit.core import get_usage
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import IssuedRefreshToken, MagicLinkToken, User
+from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from core.exceptions import RateLimited, Unauthorized
+
+INVALID_CREDENTIALS = "Invalid email or password."
+INVALID_REFRESH = "The refresh token is invalid, expired or revoked."
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+# --- failed-login limit ---------------------------------------------------------------------------
+
+
+def _usage(request: Any, *, group: str, key: str, increment: bool) -> dict[str, Any]:
+    usage = get_usage(
+        request,
+        group=group,
+        key=lambda _group, _request: key,
+        rate=settings.LOGIN_FAILURE_LIMIT,
+        increment=increment,
+    )
+    return usage or {"count": 0, "limit": 1, "time_left": 0}
+
+
+def _limit_keys(email: str, ip: str | None) -> list[tuple[str, str]]:
+    keys = [("login-failures-email", email.strip().lower())]
+    if ip:
+        keys.append(("login-failures-ip", ip))
+    return keys
+
+
+def login_limit_check(*, request: Any, email: str, ip: str | None) -> None:
+    """Raise `RateLimited` (429, Retry-After) once an email or an IP has failed too often."""
+    for group, key in _limit_keys(email, ip):
+        usage = _usage(request, group=group, key=key, increment=False)
+        if usage["count"] >= usage["limit"]:
+            raise RateLimited("Too many failed sign-in attempts. Try again later.", retry_after=usage["time_left"])
+
+
+def login_failure_register(*, request: Any, email: str, ip: str | None, context: RequestContext) -> None:
+    for group, key in _limit_keys(email, ip):
+        _usage(request, group=group, key=key, increment=True)
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email.strip()).select_related("account").first()
+        audit_log_record(
+            action="auth.login_failed",
+            actor=None,
+            account=user.account if user else None,
+            target=user,
+            context=context,
+            metadata={"email": email.strip().lower()[:254]},
+        )
+
+
+def login_success_record(*, user: User, method: str, context: RequestContext) -> None:
+    with transaction.atomic():
+        update_last_login(User, user)
+        audit_log_record(
+            action="auth.login",
+            actor=user,
+            account=user.account,
+            target=user,
+            context=context,
+            metadata={"method": method},
+        )
+
+
+def authenticate_with_password(*, request: Any, email: str, password: str, context: RequestContext) -> User:
+    """Check the limit, then the credentials; failures count toward the limit and are audited."""
+    login_limit_check(request=request, email=email, ip=context.ip_address)
+    user = authenticate(request=None, email=email.strip().lower(), password=password)
+    if user is None or not isinstance(user, User) or not _may_sign_in(user):
+        login_failure_register(request=request, email=email, ip=context.ip_address, context=context)
+        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    return user
+
+
+def _may_sign_in(user: User) -> bool:
+    return user.is_active and (user.account is None or user.account.is_active)
+
+
+# --- JWT pairs ------------------------------------------------------------------------------------
+
+
+def _issue(user: User, family: uuid.UUID) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    refresh["fam"] = str(family)
+    IssuedRefreshToken.objects.create(
+        jti=refresh["jti"],
+        family=family,
+        user=user,
+        expires_at=datetime.fromtimestamp(refresh["exp"], tz=UTC),
+    )
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+@transaction.atomic
+def auth_tokens_issue(*, user: User, context: RequestContext = SYSTEM) -> TokenPair:
+    """A new sign-in: a new refresh-token family."""
+    pair = _issue(user, uuid.uuid4())
+    audit_log_record(
+        action="auth.login", actor=user, account=user.account, target=user, context=context, metadata={"method": "jwt"}
+    )
+    update_last_login(User, user)
+    return pair
+
+
+def _decode_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)  # type: ignore[arg-type]
+    except TokenError:
+        raise Unauthorized(INVALID_REFRESH, code="token_not_valid") from None
+
+
+def _revoke_family(family: uuid.UUID, now: datetime) -> None:
+    IssuedRefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=now)
+
+
+def auth_tokens_refresh(*, raw_refresh: str, context: RequestContext = SYSTEM) -> TokenPair:
+    """Rotate: the presented token is spent; a reused token revokes its family (committed, then 401)."""
+    token = _decode_refresh(raw_refresh)
+    now = timezone.now()
+    with transaction.atomic():
+        issued = (
+            IssuedRefreshToken.objects.select_for_update()
+            .select_related("user__account")
+            .filter(jti=token["jti"])
+            .first()
+        )
+        if issued is None or issued.revoked_at is not None or not _may_sign_in(issued.user):
+            pair = None
+        elif issued.rotated_at is not None:
+            _revoke_family(issued.family, now)
+            audit_log_record(
+                action="auth.refresh_reused",
+                actor=issued.user,
+                account=issued.user.account,
+                target=issued.user,
+                context=context,
+                metadata={"family": str(issued.family)},
+            )
+            pair = None
+        else:
+            issued.rotated_at = now
+            issued.save(update_fields=["rotated_at"])
+            pair = _issue(issued.user, issued.family)
+    if pair is None:
+        raise Unauthorized(INVALID_REFRESH, code="token_not_valid")
+    return pair
+
+
+@transaction.atomic
+def auth_logout(*, raw_refresh: str, context: RequestContext = SYSTEM) -> None:
+    """Revoke the refresh token's whole family: this sign-in ends everywhere it was refreshed."""
+    token = _decode_refresh(raw_refresh)
+    issued = IssuedRefreshToken.objects.select_related("user__account").filter(jti=token["jti"]).first()
+    if issued is None:
+        raise Unauthorized(INVALID_REFRESH, code="token_not_valid")
+    _revoke_family(issued.family, timezone.now())
+    audit_log_record(
+        action="auth.logout", actor=issued.user, account=issued.user.account, target=issued.user, context=context
+    )
+
+
+# --- magic links ----------------------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def magic_link_create(*, email: str, context: RequestContext = SYSTEM) -> str | None:
+    """A sign-in token for an active user with this email, or None. Callers answer the same either way."""
+    user = User.objects.select_related("account").filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None or not _may_sign_in(user):
+        return None
+    token = secrets.token_urlsafe(32)
+    MagicLinkToken.objects.create(
+        token_hash=_hash(token),
+        user=user,
+        expires_at=timezone.now() + timedelta(seconds=settings.MAGIC_LINK_MAX_AGE_SECONDS),
+    )
+    audit_log_record(action="auth.magic_link_sent", actor=None, account=user.account, target=user, context=context)
+    return token
+
+
+@transaction.atomic
+def magic_link_consume(*, token: str, context: RequestContext = SYSTEM) -> User | None:
+    """The user the link signs in, once; None when unknown, used or expired."""
+    now = timezone.now()
+    link = (
+        MagicLinkToken.objects.select_for_update()
+        .select_related("user__account")
+        .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if link is None or not _may_sign_in(link.user):
+        return None
+    link.used_at = now
+    link.save(update_fields=["used_at"])
+    return link.user

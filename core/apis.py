@@ -1,0 +1,67 @@
+"""Base API classes: authenticate, resolve the caller's tenant once, check the role per method.
+
+A view declares `required_roles` (HTTP method → minimum role) and reads `self.principal`;
+`scoped(queryset)` limits rows to the caller's tenant and `get_scoped_object` answers the same 404
+for a missing row and another tenant's row.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from core.exceptions import Forbidden, NotFound, Unauthorized
+from core.principals import Principal, principal_from_request
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class TenantApi(APIView):
+    """Base for every authenticated API view."""
+
+    # Minimum role per HTTP method; a method not listed here is refused.
+    required_roles: ClassVar[dict[str, str]] = {
+        "GET": Role.VIEWER,
+        "HEAD": Role.VIEWER,
+        "OPTIONS": Role.VIEWER,
+        "POST": Role.USER,
+        "PUT": Role.USER,
+        "PATCH": Role.USER,
+        "DELETE": Role.USER,
+    }
+    principal: Principal
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.principal = principal_from_request(request)
+        if self.principal.account is not None and not self.principal.account.is_active:
+            raise Unauthorized("This account is disabled.", code="account_disabled")
+        required = self.required_roles.get(request.method or "")
+        if required is None or not self.principal.has_role(required):
+            raise Forbidden()
+
+    def scoped(self, queryset: models.QuerySet[ModelT], *, field: str = "account") -> models.QuerySet[ModelT]:
+        """Rows of the caller's tenant (every tenant for platform staff)."""
+        if self.principal.is_platform:
+            return queryset
+        return queryset.filter(**{field: self.principal.account})
+
+    def get_scoped_object(self, queryset: models.QuerySet[ModelT], **lookup: Any) -> ModelT:
+        try:
+            return self.scoped(queryset).get(**lookup)
+        except (ObjectDoesNotExist, ValueError, TypeError):
+            raise NotFound() from None
+
+
+class PublicApi(APIView):
+    """Base for API views that anyone may call (sign-in, health); still throttled."""
+
+    authentication_classes: ClassVar[list[type]] = []  # type: ignore[misc]
+    permission_classes: ClassVar[list[type]] = []  # type: ignore[misc]

@@ -1,0 +1,70 @@
+"""Request-scoped plumbing: a request id on every log line and response, and a body-size cap."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import structlog
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from core.exceptions import error_body
+
+logger = structlog.get_logger("skybot.request")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address as the nearest proxy saw it (REMOTE_ADDR, set by the server)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestIdMiddleware:
+    """Bind a request id (the caller's X-Request-ID if sane, else a new one) to every log line and
+    return it in the `X-Request-ID` header; log one line per request with status and duration."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        logger.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        structlog.contextvars.clear_contextvars()
+        return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse bodies larger than MAX_REQUEST_BODY_BYTES with 413 before reading them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse(error_body("bad_request", "Invalid Content-Length header."), status=400)
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            return JsonResponse(
+                error_body("request_too_large", f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes."),
+                status=413,
+            )
+        return self.get_response(request)

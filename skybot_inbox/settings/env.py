@@ -1,0 +1,144 @@
+"""The one place that reads the process environment.
+
+Every setting that can change between deployments is read here, with its embedded-mode default, so
+that `.env.example`, the README's configuration table and this module describe the same variables.
+Production mode (`DJANGO_ENV=production`) refuses weak or missing secrets at start-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+# A developer's local overrides; never committed (see .gitignore). CI and production use real env.
+_dotenv = BASE_DIR / ".env"
+if _dotenv.is_file():
+    environ.Env.read_env(str(_dotenv))
+
+DJANGO_ENV: str = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("DJANGO_ENV must be 'development' or 'production'.")
+IS_PRODUCTION = DJANGO_ENV == "production"
+
+# Embedded-mode secrets: fixed and public, so a fresh clone works. Production refuses them.
+_DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"
+_DEV_JWT_SIGNING_KEY = "dev-insecure-jwt-signing-key-change-me-0123456789"
+_DEV_ENCRYPTION_KEY = "dev:" + base64.urlsafe_b64encode(b"dev-insecure-encryption-key-32b!").decode()
+
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: str, *, name: str) -> timedelta:
+    """Parse '15m', '7d', '3600s' or '12h' into a timedelta."""
+    match = _DURATION_RE.match(value)
+    if not match:
+        raise ImproperlyConfigured(f"{name} must look like 15m, 12h or 7d (got {value!r}).")
+    amount, unit = match.groups()
+    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+
+
+def parse_encryption_keys(value: str, *, name: str = "ENCRYPTION_KEY") -> dict[str, bytes]:
+    """Parse `kid:base64key[,kid:base64key...]`; the first key encrypts, all of them decrypt.
+
+    A bare base64 key is accepted and gets the key id `k1`.
+    """
+    keys: dict[str, bytes] = {}
+    for index, item in enumerate(part.strip() for part in value.split(",") if part.strip()):
+        kid, sep, encoded = item.partition(":")
+        if not sep:
+            kid, encoded = f"k{index + 1}", item
+        try:
+            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise ImproperlyConfigured(f"{name}: key {kid!r} is not valid base64.") from exc
+        if len(raw) != 32:
+            raise ImproperlyConfigured(f"{name}: key {kid!r} must decode to 32 bytes (AES-256).")
+        keys[kid] = raw
+    if not keys:
+        raise ImproperlyConfigured(f"{name} is empty.")
+    return keys
+
+
+def _secret(name: str, dev_default: str, *, min_length: int = 0) -> str:
+    value: str = env.str(name, default="")
+    if not IS_PRODUCTION:
+        return value or dev_default
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production.")
+    if value == dev_default:
+        raise ImproperlyConfigured(f"{name} is the public development value; set a real secret.")
+    if len(value) < min_length:
+        raise ImproperlyConfigured(f"{name} must be at least {min_length} characters long.")
+    return value
+
+
+SECRET_KEY = _secret("SECRET_KEY", _DEV_SECRET_KEY, min_length=50)
+JWT_SIGNING_KEY = _secret("JWT_SIGNING_KEY", _DEV_JWT_SIGNING_KEY, min_length=32)
+ENCRYPTION_KEYS = parse_encryption_keys(_secret("ENCRYPTION_KEY", _DEV_ENCRYPTION_KEY))
+
+DEBUG: bool = env.bool("DEBUG", default=not IS_PRODUCTION)
+ALLOWED_HOSTS: list[str] = env.list(
+    "ALLOWED_HOSTS", default=[] if IS_PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+if IS_PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_ENV=production.")
+CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+DATABASE_URL: str = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_POOL_MAX_SIZE: int = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+REDIS_URL: str = env.str("REDIS_URL", default="")
+
+JWT_ACCESS_EXPIRY = parse_duration(env.str("JWT_ACCESS_EXPIRY", default="15m"), name="JWT_ACCESS_EXPIRY")
+JWT_REFRESH_EXPIRY = parse_duration(env.str("JWT_REFRESH_EXPIRY", default="7d"), name="JWT_REFRESH_EXPIRY")
+
+GOOGLE_CLIENT_ID: str = env.str("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET: str = env.str("GOOGLE_CLIENT_SECRET", default="")
+
+BILLING_PORTAL_URL: str = env.str("BILLING_PORTAL_URL", default="")
+BILLING_SSO_SECRET: str = env.str("BILLING_SSO_SECRET", default="")
+
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT: str = env.str("LOG_FORMAT", default="json" if IS_PRODUCTION else "console")
+SLOW_QUERY_MS: int = env.int("SLOW_QUERY_MS", default=100)
+
+SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
+SENTRY_TRACES_SAMPLE_RATE: float = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+SENTRY_PROFILES_SAMPLE_RATE: float = env.float("SENTRY_PROFILES_SAMPLE_RATE", default=0.0)
+
+EMAIL_URL: str = env.str("EMAIL_URL", default="consolemail://")
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="SkyBot Inbox <no-reply@localhost>")
+SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Legacy single platform key: off when unset. Acts as platform staff; prefer per-tenant API keys.
+LEGACY_API_KEY: str = env.str("API_KEY", default="")
+
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS: list[str] = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+
+THROTTLE_RATES: dict[str, str] = {
+    "burst": env.str("THROTTLE_BURST", default="10/s"),
+    "sustained": env.str("THROTTLE_SUSTAINED", default="120/m"),
+    "hourly": env.str("THROTTLE_HOURLY", default="1000/h"),
+}
+LOGIN_FAILURE_LIMIT: str = env.str("LOGIN_FAILURE_LIMIT", default="10/15m")
+MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=2 * 1024 * 1024)
+
+SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=31536000 if IS_PRODUCTION else 0)
+SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=IS_PRODUCTION)
+USE_X_FORWARDED_PROTO: bool = env.bool("USE_X_FORWARDED_PROTO", default=IS_PRODUCTION)
+
+# Celery runs tasks in-process when no broker is configured (the embedded default).
+CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)

@@ -1,0 +1,38 @@
+"""Test settings: the same stack as the mode under test (embedded, or PostgreSQL + Redis when
+DATABASE_URL/REDIS_URL are set), with fast hashing and per-worker isolation for parallel runs."""
+
+from __future__ import annotations
+
+import os
+
+from skybot_inbox.settings.base import *  # noqa: F403
+from skybot_inbox.settings.base import CACHES, CHANNEL_LAYERS, DATABASES, REST_FRAMEWORK
+from skybot_inbox.settings.env import REDIS_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+SECURE_SSL_REDIRECT = False
+
+# Connection pools outlive a test database's creation; tests open plain connections.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"].get("OPTIONS", {}).pop("init_command", None)
+
+# pytest-xdist workers share one Redis: give each its own database number and key prefix so one
+# worker's cache flush or throttle counters never touch another's.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_worker_index = int(_worker.removeprefix("gw") or 0)
+if REDIS_URL:
+    from urllib.parse import urlsplit, urlunsplit
+
+    _parts = urlsplit(REDIS_URL)
+    TEST_REDIS_URL = urlunsplit(_parts._replace(path=f"/{1 + _worker_index % 15}"))
+    CACHES["default"]["LOCATION"] = TEST_REDIS_URL
+    CACHES["default"]["KEY_PREFIX"] = f"test-{_worker}"
+    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [TEST_REDIS_URL], "prefix": f"test-{_worker}"}
+else:
+    CACHES["default"]["LOCATION"] = f"skybot-test-{_worker}"
+
+# High default rates so ordinary tests never trip the throttle; throttle tests set their own.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"burst": "10000/s", "sustained": "100000/m", "hourly": "1000000/h"}

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from core import views as core_views
+
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("billing.urls")),
+]
+
+urlpatterns = [
+    path("api/health", core_views.health, name="health"),
+    path("api/ready", core_views.ready, name="ready"),
+    path("metrics", core_views.metrics, name="metrics"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.web_urls")),
+    path("accounts/", include("allauth.urls")),
+    path("", include("core.web_urls")),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
