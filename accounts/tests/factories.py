@@ -28,10 +28,10 @@ class UserFactory(DjangoModelFactory):
     role = Role.USER
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
 
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    @classmethod
+    def _after_postgeneration(cls, instance: User, create: bool, results: object = None) -> None:
         if create:
-            obj.save()
+            instance.save()
 
     class Params:
         super_admin = factory.Trait(role=Role.SUPER_ADMIN, account=None, is_staff=True, is_superuser=True)
