@@ -22,7 +22,7 @@ DATABASES["default"].get("OPTIONS", {}).pop("init_command", None)
 # pytest-xdist workers share one Redis: give each its own database number and key prefix so one
 # worker's cache flush or throttle counters never touch another's.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-_worker_index = int(_worker.removeprefix("gw") or 0)
+_worker_index = int(_worker.removeprefix("gw") or 0) + int(os.environ.get("TEST_REDIS_DB_OFFSET", "0"))
 if REDIS_URL:
     from urllib.parse import urlsplit, urlunsplit
 
