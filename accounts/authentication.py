@@ -16,13 +16,19 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import User
-from accounts.services.api_keys import KEY_PREFIX, api_key_authenticate
 from core.principals import Principal
 
 INVALID_API_KEY = "Invalid, expired or revoked API key."
 
+# The API-key service is imported inside the functions below: DRF imports this module while
+# `rest_framework.views` is still loading, and the service imports `core.exceptions`, which
+# imports `rest_framework.views`.
+
 
 def _presented_key(request: Request) -> str | None:
+    """The key the request presents, or None to let the next authenticator (JWT) try."""
+    from accounts.services.api_keys import KEY_PREFIX
+
     header_key = request.headers.get("X-API-Key")
     if header_key is not None:
         return header_key.strip()
@@ -43,6 +49,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = _presented_key(request)
         if raw is None:
             return None
+        from accounts.services.api_keys import api_key_authenticate
+
         legacy = settings.LEGACY_API_KEY
         if legacy and constant_time_compare(raw, legacy):
             return Principal.platform_key(), None

@@ -1,7 +1,243 @@
-"""api_keys API."""
+"""API keys of a tenant: list, create, show, rotate, revoke (CLIENT_ADMIN and up).
+
+The full key (`key`) appears in exactly two responses: creation and rotation. Everything else
+shows the prefix only.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-urlpatterns: list[Any] = []
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
+from accounts.models import Account, ApiKeyScope, Role
+from accounts.selectors import api_key_get, api_key_list
+from accounts.services.api_keys import MAX_GRACE_SECONDS, IssuedKey, api_key_create, api_key_revoke, api_key_rotate
+from accounts.services.audit import RequestContext
+from core.apis import TenantApi
+from core.exceptions import ApplicationError
+from core.pagination import CursorPagination
+from core.serializers import InputSerializer as BaseInputSerializer
+
+ADMIN_ONLY: dict[str, str] = {"GET": Role.CLIENT_ADMIN, "POST": Role.CLIENT_ADMIN, "DELETE": Role.CLIENT_ADMIN}
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """Every error: a machine-readable code, a message, and per-field details."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+    class Meta:
+        ref_name = "ApiKeyError"
+
+
+def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    descriptions = {
+        400: "Invalid input.",
+        401: "Missing, invalid, expired or revoked credentials.",
+        403: "The caller's role does not allow this.",
+        404: "No such key in the caller's account.",
+        409: "The key is revoked.",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in statuses}
+
+
+class ApiKeySerializer(serializers.Serializer[Any]):
+    """An API key as every response but create/rotate shows it: never the secret or its hash."""
+
+    id = serializers.IntegerField()
+    account = serializers.IntegerField(source="account_id")
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKeyScope.choices))
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    is_active = serializers.BooleanField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    created_by = serializers.EmailField(source="created_by.email", allow_null=True, read_only=True)
+
+    class Meta:
+        ref_name = "ApiKey"
+
+
+class IssuedApiKeySerializer(serializers.Serializer[Any]):
+    """A key just created or rotated, with its full secret: shown this once, never again."""
+
+    id = serializers.IntegerField(source="api_key.id")
+    account = serializers.IntegerField(source="api_key.account_id")
+    name = serializers.CharField(source="api_key.name")
+    prefix = serializers.CharField(source="api_key.prefix")
+    scopes = serializers.ListField(source="api_key.scopes", child=serializers.ChoiceField(choices=ApiKeyScope.choices))
+    expires_at = serializers.DateTimeField(source="api_key.expires_at", allow_null=True)
+    created_at = serializers.DateTimeField(source="api_key.created_at")
+    previous_valid_until = serializers.DateTimeField(
+        source="api_key.previous_valid_until",
+        allow_null=True,
+        help_text="Until when the secret this rotation replaced keeps working (null: not at all).",
+    )
+    key = serializers.CharField(help_text="The full key, `sk_live_<prefix>_<secret>`. Store it now.")
+
+    class Meta:
+        ref_name = "IssuedApiKey"
+
+
+class ApiKeyListApi(TenantApi):
+    """`GET` lists the tenant's keys; `POST` creates one (same path, two operations)."""
+
+    required_roles = ADMIN_ONLY
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        results = ApiKeySerializer(many=True)
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+
+        class Meta:
+            ref_name = "ApiKeyPage"
+
+    class InputSerializer(BaseInputSerializer):
+        name = serializers.CharField(max_length=100)
+        scopes = serializers.ListField(
+            child=serializers.ChoiceField(choices=ApiKeyScope.choices), allow_empty=False, max_length=3
+        )
+        expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        account = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="The tenant (id) the key belongs to: required for platform staff, refused for everyone else.",
+        )
+
+        class Meta:
+            ref_name = "ApiKeyCreateInput"
+
+    @extend_schema(
+        operation_id="api_keys_list",
+        summary="List API keys",
+        parameters=[
+            OpenApiParameter("is_active", bool, description="Only active (true) or only revoked (false) keys."),
+            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of another page."),
+            OpenApiParameter("page_size", int, description="Keys per page (at most 200)."),
+        ],
+        responses={200: OutputSerializer, **_errors(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        keys = api_key_list(principal=self.principal, filters=request.query_params)
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(keys, request, view=self)
+        return paginator.get_paginated_response(ApiKeySerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="api_keys_create",
+        summary="Create an API key",
+        description="Answers the full key as `key`, once; no other response contains it.",
+        request=InputSerializer,
+        responses={201: IssuedApiKeySerializer, **_errors(400, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        account = self._target_account(data.pop("account", None))
+        issued = api_key_create(
+            account=account,
+            actor=self.principal,
+            context=RequestContext.from_request(request),
+            **data,
+        )
+        return Response(IssuedApiKeySerializer(issued).data, status=status.HTTP_201_CREATED)
+
+    def _target_account(self, account_id: int | None) -> Account:
+        """Platform staff name the tenant; everybody else creates keys in their own, and only there."""
+        if not self.principal.is_platform:
+            if account_id is not None or self.principal.account is None:
+                raise ApplicationError(
+                    "Keys are always created in your own account.",
+                    code="validation_error",
+                    details={"account": ["Not allowed."]},
+                )
+            return self.principal.account
+        if account_id is None:
+            raise ApplicationError(
+                "Platform staff must say which account the key is for.",
+                code="validation_error",
+                details={"account": ["This field is required."]},
+            )
+        account = Account.objects.filter(pk=account_id).first()
+        if account is None:
+            raise ApplicationError(
+                "No such account.", code="validation_error", details={"account": ["Unknown account."]}
+            )
+        return account
+
+
+class ApiKeyDetailApi(TenantApi):
+    """`GET` shows one key; `DELETE` revokes it (same path, two operations)."""
+
+    required_roles = ADMIN_ONLY
+
+    @extend_schema(
+        operation_id="api_keys_retrieve",
+        summary="Show an API key",
+        responses={200: ApiKeySerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ApiKeySerializer(api_key_get(principal=self.principal, pk=pk)).data)
+
+    @extend_schema(
+        operation_id="api_keys_revoke",
+        summary="Revoke an API key",
+        description="The key, and any old secret still in its rotation grace period, stops working at once.",
+        responses={204: OpenApiResponse(description="Revoked."), **_errors(401, 403, 404)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        api_key = api_key_get(principal=self.principal, pk=pk)
+        api_key_revoke(api_key=api_key, actor=self.principal, context=RequestContext.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyRotateApi(TenantApi):
+    required_roles = ADMIN_ONLY
+
+    class InputSerializer(BaseInputSerializer):
+        grace_seconds = serializers.IntegerField(
+            min_value=0,
+            max_value=MAX_GRACE_SECONDS,
+            default=0,
+            help_text="How long the replaced secret keeps working (0 to 7 days; default 0: it stops now).",
+        )
+
+        class Meta:
+            ref_name = "ApiKeyRotateInput"
+
+    @extend_schema(
+        operation_id="api_keys_rotate",
+        summary="Rotate an API key",
+        description="Issues a new secret for the same key (same prefix). Answers the full new key once.",
+        request=InputSerializer,
+        responses={200: IssuedApiKeySerializer, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        api_key = api_key_get(principal=self.principal, pk=pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued: IssuedKey = api_key_rotate(
+            api_key=api_key,
+            actor=self.principal,
+            context=RequestContext.from_request(request),
+            **serializer.validated_data,
+        )
+        return Response(IssuedApiKeySerializer(issued).data)
+
+
+urlpatterns = [
+    path("api-keys", ApiKeyListApi.as_view(), name="api-keys"),
+    path("api-keys/<int:pk>", ApiKeyDetailApi.as_view(), name="api-key-detail"),
+    path("api-keys/<int:pk>/rotate", ApiKeyRotateApi.as_view(), name="api-key-rotate"),
+]

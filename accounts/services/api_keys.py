@@ -17,15 +17,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import Account, ApiKey
+from accounts.models import Account, ApiKey, ApiKeyScope
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
-from core.principals import Principal
+from core.exceptions import ApplicationError, Conflict, Forbidden
+from core.principals import SCOPE_ROLES, Principal
 
 KEY_PREFIX = "sk_live_"
 _ALPHABET = string.ascii_letters + string.digits
 PREFIX_LENGTH = 12
 SECRET_LENGTH = 40
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+# Compared against when the prefix is unknown, so a miss costs what a hit costs.
+_NO_MATCH_HASH = "0" * 64
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,24 @@ def _format(prefix: str, secret: str) -> str:
     return f"{KEY_PREFIX}{prefix}_{secret}"
 
 
+def _check_scopes(scopes: list[str], actor: Principal) -> list[str]:
+    """The scopes, deduplicated and sorted; refused when unknown, empty, or above the actor's role."""
+    unknown = sorted(set(scopes) - set(ApiKeyScope.values))
+    if not scopes or unknown:
+        raise ApplicationError(
+            "Give at least one scope out of read, write, admin.",
+            code="validation_error",
+            details={"scopes": [f"Unknown scope: {scope}." for scope in unknown] or ["At least one scope."]},
+        )
+    too_strong = sorted(scope for scope in set(scopes) if not actor.has_role(SCOPE_ROLES[scope]))
+    if too_strong:
+        raise Forbidden(
+            "A key cannot be given more power than its creator has.",
+            details={"scopes": [f"Not allowed to grant: {scope}." for scope in too_strong]},
+        )
+    return sorted(set(scopes))
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -70,13 +92,23 @@ def api_key_create(
     actor: Principal,
     context: RequestContext = SYSTEM,
 ) -> IssuedKey:
+    """A new key of `account`; the returned `IssuedKey.key` is the only copy of the secret."""
+    if not actor.is_platform and actor.account != account:
+        raise Forbidden("Keys can only be created for your own account.")
+    scopes = _check_scopes(scopes, actor)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ApplicationError(
+            "The expiry must be in the future.",
+            code="validation_error",
+            details={"expires_at": ["Must be in the future."]},
+        )
     secret = _random(SECRET_LENGTH)
     api_key = ApiKey.objects.create(
         account=account,
         name=name,
         prefix=_random(PREFIX_LENGTH),
         secret_hash=hash_secret(secret),
-        scopes=sorted(set(scopes)),
+        scopes=scopes,
         expires_at=expires_at,
         created_by=actor.user,
     )
@@ -95,8 +127,20 @@ def api_key_create(
 def api_key_rotate(
     *, api_key: ApiKey, grace_seconds: int, actor: Principal, context: RequestContext = SYSTEM
 ) -> IssuedKey:
-    """Issue a new secret for the same key; the old one keeps working for `grace_seconds`."""
-    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    """Issue a new secret for the same key; the old one keeps working for `grace_seconds`.
+
+    A revoked key stays revoked: rotating it is a conflict. Rotating again during a grace period
+    ends the earlier grace, so at most two secrets are ever valid.
+    """
+    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise ApplicationError(
+            "The grace period must be between 0 seconds and 7 days.",
+            code="validation_error",
+            details={"grace_seconds": [f"Must be between 0 and {MAX_GRACE_SECONDS}."]},
+        )
+    api_key = ApiKey.objects.select_for_update().select_related("account").get(pk=api_key.pk)
+    if not api_key.is_active:
+        raise Conflict("A revoked key cannot be rotated.", code="api_key_revoked")
     secret = _random(SECRET_LENGTH)
     now = timezone.now()
     api_key.previous_secret_hash = api_key.secret_hash if grace_seconds > 0 else ""
@@ -116,6 +160,10 @@ def api_key_rotate(
 
 @transaction.atomic
 def api_key_revoke(*, api_key: ApiKey, actor: Principal, context: RequestContext = SYSTEM) -> ApiKey:
+    """Stop the key (and any secret still in its grace period) from working. Revoking twice is a no-op."""
+    api_key = ApiKey.objects.select_for_update().select_related("account").get(pk=api_key.pk)
+    if not api_key.is_active:
+        return api_key
     api_key.is_active = False
     api_key.revoked_at = timezone.now()
     api_key.previous_secret_hash = ""
@@ -140,14 +188,14 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     if parsed is None:
         return None
     prefix, secret = parsed
+    presented = hash_secret(secret)
     api_key = ApiKey.objects.select_related("account").filter(prefix=prefix).first()
+    matches = constant_time_compare(presented, api_key.secret_hash if api_key else _NO_MATCH_HASH)
     if api_key is None or not api_key.is_active or not api_key.account.is_active:
         return None
     now = timezone.now()
     if api_key.expires_at is not None and api_key.expires_at <= now:
         return None
-    presented = hash_secret(secret)
-    matches = constant_time_compare(presented, api_key.secret_hash)
     if not matches and api_key.previous_secret_hash and api_key.previous_valid_until:
         matches = api_key.previous_valid_until > now and constant_time_compare(presented, api_key.previous_secret_hash)
     if not matches:
