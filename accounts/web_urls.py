@@ -1,7 +1,15 @@
-"""Web sign-in routes that allauth does not provide (magic links)."""
+"""Web sign-in routes that allauth does not provide (magic links), mounted at /accounts/ before
+allauth's own routes, so a path here also takes precedence over allauth's."""
 
 from __future__ import annotations
 
-from typing import Any
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from accounts import web_views
+
+urlpatterns = [
+    path("magic-link/", web_views.magic_link_request, name="magic_link_request"),
+    path("magic-link/<str:token>/", web_views.magic_link_confirm, name="magic_link_confirm"),
+    # A person's email is their login and is managed by their tenant's admin, not by allauth's page.
+    path("email/", web_views.email_managed_by_admin, name="account_email"),
+]

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import update_last_login
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 from rest_framework_simplejwt.exceptions import TokenError
@@ -26,6 +30,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import IssuedRefreshToken, MagicLinkToken, User
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import RateLimited, Unauthorized
+from core.transactions import after_commit
+
+logger = structlog.get_logger(__name__)
 
 INVALID_CREDENTIALS = "Invalid email or password."
 INVALID_REFRESH = "The refresh token is invalid, expired or revoked."
@@ -40,14 +47,8 @@ class TokenPair:
 # --- failed-login limit ---------------------------------------------------------------------------
 
 
-def _usage(request: Any, *, group: str, key: str, increment: bool) -> dict[str, Any]:
-    usage = get_usage(
-        request,
-        group=group,
-        key=lambda _group, _request: key,
-        rate=settings.LOGIN_FAILURE_LIMIT,
-        increment=increment,
-    )
+def _usage(request: Any, *, group: str, key: str, rate: str, increment: bool) -> dict[str, Any]:
+    usage = get_usage(request, group=group, key=lambda _group, _request: key, rate=rate, increment=increment)
     return usage or {"count": 0, "limit": 1, "time_left": 0}
 
 
@@ -61,14 +62,30 @@ def _limit_keys(email: str, ip: str | None) -> list[tuple[str, str]]:
 def login_limit_check(*, request: Any, email: str, ip: str | None) -> None:
     """Raise `RateLimited` (429, Retry-After) once an email or an IP has failed too often."""
     for group, key in _limit_keys(email, ip):
-        usage = _usage(request, group=group, key=key, increment=False)
+        usage = _usage(request, group=group, key=key, rate=settings.LOGIN_FAILURE_LIMIT, increment=False)
         if usage["count"] >= usage["limit"]:
             raise RateLimited("Too many failed sign-in attempts. Try again later.", retry_after=usage["time_left"])
 
 
+def magic_link_request_limit(*, request: Any, email: str, ip: str | None) -> None:
+    """Count one sign-in link request; raise `RateLimited` past the per-email or per-IP limit.
+
+    Every request counts, whether or not the email has an account, so the limit reveals nothing.
+    """
+    keys = [("magic-link-email", email.strip().lower(), settings.MAGIC_LINK_EMAIL_LIMIT)]
+    if ip:
+        keys.append(("magic-link-ip", ip, settings.MAGIC_LINK_IP_LIMIT))
+    for group, key, rate in keys:
+        usage = _usage(request, group=group, key=key, rate=rate, increment=False)
+        if usage["count"] >= usage["limit"]:
+            raise RateLimited("Too many sign-in links requested. Try again later.", retry_after=usage["time_left"])
+    for group, key, rate in keys:
+        _usage(request, group=group, key=key, rate=rate, increment=True)
+
+
 def login_failure_register(*, request: Any, email: str, ip: str | None, context: RequestContext) -> None:
     for group, key in _limit_keys(email, ip):
-        _usage(request, group=group, key=key, increment=True)
+        _usage(request, group=group, key=key, rate=settings.LOGIN_FAILURE_LIMIT, increment=True)
     with transaction.atomic():
         user = User.objects.filter(email__iexact=email.strip()).select_related("account").first()
         audit_log_record(
@@ -97,14 +114,17 @@ def login_success_record(*, user: User, method: str, context: RequestContext) ->
 def authenticate_with_password(*, request: Any, email: str, password: str, context: RequestContext) -> User:
     """Check the limit, then the credentials; failures count toward the limit and are audited."""
     login_limit_check(request=request, email=email, ip=context.ip_address)
-    user = authenticate(request=None, email=email.strip().lower(), password=password)
-    if user is None or not isinstance(user, User) or not _may_sign_in(user):
+    # Django's own backend only: one password hash per attempt whether or not the email exists, so
+    # the answer time does not tell which emails have an account.
+    user = ModelBackend().authenticate(None, username=email.strip().lower(), password=password)
+    if user is None or not isinstance(user, User) or not user_may_sign_in(user):
         login_failure_register(request=request, email=email, ip=context.ip_address, context=context)
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     return user
 
 
-def _may_sign_in(user: User) -> bool:
+def user_may_sign_in(user: User) -> bool:
+    """Active person, and (unless platform staff) an active tenant."""
     return user.is_active and (user.account is None or user.account.is_active)
 
 
@@ -151,12 +171,13 @@ def auth_tokens_refresh(*, raw_refresh: str, context: RequestContext = SYSTEM) -
     now = timezone.now()
     with transaction.atomic():
         issued = (
-            IssuedRefreshToken.objects.select_for_update()
+            # `of=self`: the account join is nullable (platform staff), which FOR UPDATE cannot lock.
+            IssuedRefreshToken.objects.select_for_update(of=("self",))
             .select_related("user__account")
             .filter(jti=token["jti"])
             .first()
         )
-        if issued is None or issued.revoked_at is not None or not _may_sign_in(issued.user):
+        if issued is None or issued.revoked_at is not None or not user_may_sign_in(issued.user):
             pair = None
         elif issued.rotated_at is not None:
             _revoke_family(issued.family, now)
@@ -198,11 +219,23 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class IssuedMagicLink:
+    """A sign-in link for `user`; the token exists only here and in the email."""
+
+    user: User
+    token: str
+
+    @property
+    def url(self) -> str:
+        return settings.SITE_URL + reverse("magic_link_confirm", kwargs={"token": self.token})
+
+
 @transaction.atomic
-def magic_link_create(*, email: str, context: RequestContext = SYSTEM) -> str | None:
-    """A sign-in token for an active user with this email, or None. Callers answer the same either way."""
+def magic_link_create(*, email: str, context: RequestContext = SYSTEM) -> IssuedMagicLink | None:
+    """A sign-in link for an active user with this email, or None. Callers answer the same either way."""
     user = User.objects.select_related("account").filter(email__iexact=email.strip(), is_active=True).first()
-    if user is None or not _may_sign_in(user):
+    if user is None or not user_may_sign_in(user):
         return None
     token = secrets.token_urlsafe(32)
     MagicLinkToken.objects.create(
@@ -211,7 +244,36 @@ def magic_link_create(*, email: str, context: RequestContext = SYSTEM) -> str | 
         expires_at=timezone.now() + timedelta(seconds=settings.MAGIC_LINK_MAX_AGE_SECONDS),
     )
     audit_log_record(action="auth.magic_link_sent", actor=None, account=user.account, target=user, context=context)
-    return token
+    return IssuedMagicLink(user=user, token=token)
+
+
+@transaction.atomic
+def magic_link_send(*, email: str, context: RequestContext = SYSTEM) -> None:
+    """Email a sign-in link when `email` belongs to someone who may sign in; otherwise do nothing."""
+    link = magic_link_create(email=email, context=context)
+    if link is not None:
+        after_commit(_magic_link_email_send, to=link.user.email, url=link.url)
+
+
+def _magic_link_email_send(*, to: str, url: str) -> None:
+    minutes = settings.MAGIC_LINK_MAX_AGE_SECONDS // 60
+    context = {"url": url, "minutes": minutes, "site_url": settings.SITE_URL}
+    try:
+        send_mail(
+            subject=render_to_string("accounts/email/magic_link_subject.txt", context).strip(),
+            message=render_to_string("accounts/email/magic_link_body.txt", context),
+            from_email=None,
+            recipient_list=[to],
+        )
+    except Exception:
+        logger.exception("magic_link_email_failed")
+
+
+def magic_link_is_usable(*, token: str) -> bool:
+    """Whether the link would sign someone in now (a read: it spends nothing)."""
+    return MagicLinkToken.objects.filter(
+        token_hash=_hash(token), used_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
+    ).exists()
 
 
 @transaction.atomic
@@ -219,12 +281,12 @@ def magic_link_consume(*, token: str, context: RequestContext = SYSTEM) -> User 
     """The user the link signs in, once; None when unknown, used or expired."""
     now = timezone.now()
     link = (
-        MagicLinkToken.objects.select_for_update()
+        MagicLinkToken.objects.select_for_update(of=("self",))
         .select_related("user__account")
         .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=now)
         .first()
     )
-    if link is None or not _may_sign_in(link.user):
+    if link is None or not user_may_sign_in(link.user):
         return None
     link.used_at = now
     link.save(update_fields=["used_at"])

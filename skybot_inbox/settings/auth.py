@@ -32,6 +32,9 @@ SIMPLE_JWT: dict[str, Any] = {
 
 LOGIN_FAILURE_LIMIT = config.LOGIN_FAILURE_LIMIT
 MAGIC_LINK_MAX_AGE_SECONDS = 15 * 60
+# Sign-in link requests, counted whether or not the email has an account (django-ratelimit rates).
+MAGIC_LINK_EMAIL_LIMIT = "5/15m"
+MAGIC_LINK_IP_LIMIT = "30/15m"
 
 # django-allauth: email is the login; tenants are created by staff, so nobody signs up by themselves.
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
@@ -42,25 +45,31 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
-# Our own per-email and per-IP failure limit applies (accounts.services.auth); allauth's is off.
-ACCOUNT_RATE_LIMITS: dict[str, str] | bool = False
+# Our own per-email and per-IP failure limit applies to password sign-in (accounts.services.auth), so
+# allauth's `login_failed` limit is off; its other limits (password-reset emails, ...) stay on.
+ACCOUNT_RATE_LIMITS: dict[str, str | None] = {"login_failed": None}
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
-GOOGLE_SIGN_IN_ENABLED = bool(config.GOOGLE_CLIENT_ID and config.GOOGLE_CLIENT_SECRET)
-SOCIALACCOUNT_PROVIDERS: dict[str, Any] = (
-    {
+
+
+def google_provider_settings(client_id: str, client_secret: str) -> dict[str, Any]:
+    """allauth's SOCIALACCOUNT_PROVIDERS for Google, or none when either credential is missing."""
+    if not (client_id and client_secret):
+        return {}
+    return {
         "google": {
-            "APPS": [{"client_id": config.GOOGLE_CLIENT_ID, "secret": config.GOOGLE_CLIENT_SECRET}],
+            "APPS": [{"client_id": client_id, "secret": client_secret}],
             "SCOPE": ["profile", "email"],
             "AUTH_PARAMS": {"access_type": "online"},
             "EMAIL_AUTHENTICATION": True,
         }
     }
-    if GOOGLE_SIGN_IN_ENABLED
-    else {}
-)
+
+
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = google_provider_settings(config.GOOGLE_CLIENT_ID, config.GOOGLE_CLIENT_SECRET)
+GOOGLE_SIGN_IN_ENABLED = "google" in SOCIALACCOUNT_PROVIDERS
 
 LEGACY_API_KEY = config.LEGACY_API_KEY
 BILLING_PORTAL_URL = config.BILLING_PORTAL_URL
