@@ -64,12 +64,23 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 class JwtAuthentication(JWTAuthentication):
-    """Access tokens from `POST /api/v1/auth/token`; refused for a disabled person or tenant."""
+    """Access tokens from `POST /api/v1/auth/token`; refused once their sign-in is logged out or
+    revoked, and for a disabled person or tenant."""
+
+    def get_validated_token(self, raw_token: bytes) -> Any:
+        from accounts.services.auth import family_is_revoked
+
+        token = super().get_validated_token(raw_token)
+        family = token.get("fam")
+        if family and family_is_revoked(str(family)):
+            raise exceptions.AuthenticationFailed("This sign-in was ended; sign in again.", code="token_revoked")
+        return token
 
     def get_user(self, validated_token: Any) -> User:  # type: ignore[override]
-        user = super().get_user(validated_token)
-        if not isinstance(user, User):
-            raise exceptions.AuthenticationFailed("User not found.", code="user_not_found")
+        user_id = validated_token.get("user_id")
+        user = User.objects.select_related("account").filter(pk=user_id).first() if user_id else None
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed("User not found or inactive.", code="user_not_found")
         if user.account is not None and not user.account.is_active:
             raise exceptions.AuthenticationFailed("This account is disabled.", code="account_disabled")
         return user

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+from django.core.cache import cache
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import update_last_login
 from django.core.mail import send_mail
@@ -161,8 +162,19 @@ def _decode_refresh(raw: str) -> RefreshToken:
         raise Unauthorized(INVALID_REFRESH, code="token_not_valid") from None
 
 
+def revoked_family_key(family: str) -> str:
+    return f"jwt:revoked-family:{family}"
+
+
 def _revoke_family(family: uuid.UUID, now: datetime) -> None:
+    """Revoke every refresh token of the sign-in, and refuse its access tokens until they expire."""
     IssuedRefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=now)
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() + settings.SIMPLE_JWT["LEEWAY"]
+    after_commit(cache.set, revoked_family_key(str(family)), True, timeout=int(lifetime) + 1)
+
+
+def family_is_revoked(family: str) -> bool:
+    return bool(cache.get(revoked_family_key(family)))
 
 
 def auth_tokens_refresh(*, raw_refresh: str, context: RequestContext = SYSTEM) -> TokenPair:

@@ -424,3 +424,21 @@ def test_user_created_with_mixed_case_email_signs_in_case_insensitively(api_clie
 
     # then
     assert response.status_code == 200
+
+
+def test_logout_also_ends_the_access_tokens_of_that_sign_in(api_client, member, django_capture_on_commit_callbacks):
+    # given a signed-in person whose access token works
+    pair = api_client.post(
+        "/api/v1/auth/token", {"email": member.email, "password": "correct-horse-battery-staple"}, format="json"
+    ).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    assert api_client.get("/api/v1/me").status_code == 200
+
+    # when they log out
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_client.post("/api/v1/auth/logout", {"refresh": pair["refresh"]}, format="json").status_code == 204
+
+    # then the access token of that sign-in is refused too, not only the refresh token
+    response = api_client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_revoked"
