@@ -10,5 +10,11 @@ from django.db import transaction
 
 
 def after_commit(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-    """Run `func(*args, **kwargs)` once the current transaction commits; never if it rolls back."""
-    transaction.on_commit(partial(func, *args, **kwargs), robust=True)
+    """Run `func(*args, **kwargs)` once the current transaction commits; never if it rolls back.
+
+    Robust: a failing side effect is logged and does not stop the others.
+    """
+    callback = partial(func, *args, **kwargs)
+    # Django names the callback in its error log; a bare partial has no name.
+    callback.__qualname__ = getattr(func, "__qualname__", repr(func))  # type: ignore[attr-defined]
+    transaction.on_commit(callback, robust=True)
