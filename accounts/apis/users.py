@@ -1,7 +1,202 @@
-"""users API."""
+"""People of a tenant: `/api/v1/users` (CLIENT_ADMIN within its tenant, SUPER_ADMIN anywhere).
+
+One class per operation; the two operations that share a path are joined into one routed view
+(`UserCollectionApi`, `UserItemApi`) because a URL has one view.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-urlpatterns: list[Any] = []
+import django_filters
+from django.db.models import QuerySet
+from django.urls import path
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Account, Role, User
+from accounts.services.audit import RequestContext
+from accounts.services.users import user_create, user_delete, user_update
+from core.apis import TenantApi
+from core.exceptions import ApplicationError
+from core.openapi import error_responses
+from core.pagination import CursorPagination
+from core.serializers import InputSerializer as BaseInputSerializer
+
+ADMIN_ONLY: dict[str, str] = dict.fromkeys(
+    ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"), Role.CLIENT_ADMIN
+)
+
+
+class UserOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    full_name = serializers.CharField(read_only=True)
+    account = serializers.IntegerField(source="account_id", allow_null=True, read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+    last_login = serializers.DateTimeField(allow_null=True, read_only=True)
+    date_joined = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        ref_name = "User"
+
+
+class UserPagination(CursorPagination):
+    ordering = ("-date_joined", "-id")
+
+
+class UserFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id", help_text="Account id (SUPER_ADMIN).")
+    role = django_filters.ChoiceFilter(choices=Role.choices)
+    is_active = django_filters.BooleanFilter()
+    email = django_filters.CharFilter(field_name="email", lookup_expr="icontains", help_text="Part of the email.")
+
+    class Meta:
+        model = User
+        fields = ["account", "role", "is_active", "email"]
+
+
+class _UserApi(TenantApi):
+    required_roles: ClassVar[dict[str, str]] = ADMIN_ONLY
+
+    def users(self) -> QuerySet[User]:
+        return self.scoped(User.objects.all())
+
+    def get_user(self, pk: int) -> User:
+        return self.get_scoped_object(User.objects.select_related("account"), pk=pk)
+
+
+class UserListApi(_UserApi):
+    queryset = User.objects.none()  # for the schema's filter parameters
+    filter_backends: ClassVar[list[type]] = [DjangoFilterBackend]
+    filterset_class = UserFilter
+    pagination_class = UserPagination
+
+    @extend_schema(
+        operation_id="users_list",
+        summary="List users",
+        description="CLIENT_ADMIN: its tenant's users. SUPER_ADMIN: everyone (filter with `account`).",
+        responses={200: UserOutputSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = DjangoFilterBackend().filter_queryset(request, self.users(), self)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
+
+
+class UserCreateApi(_UserApi):
+    class InputSerializer(BaseInputSerializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+        role = serializers.ChoiceField(choices=Role.choices)
+        full_name = serializers.CharField(allow_blank=True, max_length=200, default="")
+        account = serializers.IntegerField(required=False, help_text="Account id; SUPER_ADMIN only.")
+
+        class Meta:
+            ref_name = "UserCreate"
+
+    def _target_account(self, account_id: int | None) -> Account | None:
+        if not self.principal.is_platform:
+            if account_id is not None:
+                raise ApplicationError(
+                    "Invalid input.",
+                    code="validation_error",
+                    details={"account": ["Only platform staff may choose the account."]},
+                )
+            return self.principal.account
+        if account_id is None:
+            return None  # user_create insists on it unless the role is SUPER_ADMIN
+        account = Account.objects.filter(pk=account_id).first()
+        if account is None:
+            raise ApplicationError("Invalid input.", code="validation_error", details={"account": ["No such account."]})
+        return account
+
+    @extend_schema(
+        operation_id="users_create",
+        summary="Create a user",
+        description=(
+            "The password must pass the password validators. Nobody grants a role above their own; "
+            "`account` is required from SUPER_ADMIN (unless creating a SUPER_ADMIN) and refused from others."
+        ),
+        request=InputSerializer,
+        responses={201: UserOutputSerializer, **error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = UserCreateApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        account = self._target_account(data.pop("account", None))
+        user = user_create(account=account, actor=self.principal, context=RequestContext.from_request(request), **data)
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserDetailApi(_UserApi):
+    @extend_schema(
+        operation_id="users_retrieve",
+        summary="Get a user",
+        responses={200: UserOutputSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(UserOutputSerializer(self.get_user(pk)).data)
+
+
+class UserUpdateApi(_UserApi):
+    class InputSerializer(BaseInputSerializer):
+        full_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        role = serializers.ChoiceField(choices=Role.choices, required=False)
+        is_active = serializers.BooleanField(required=False)
+        password = serializers.CharField(required=False, write_only=True, trim_whitespace=False, max_length=128)
+
+        class Meta:
+            ref_name = "UserUpdate"
+
+    @extend_schema(
+        operation_id="users_partial_update",
+        summary="Update a user",
+        description=(
+            "Change `full_name`, `role`, `is_active` or `password`. Demoting or deactivating the last "
+            "active CLIENT_ADMIN of a tenant answers 409 and changes nothing."
+        ),
+        request=InputSerializer,
+        responses={200: UserOutputSerializer, **error_responses(400, 404, 409)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        user = self.get_user(pk)
+        serializer = UserUpdateApi.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = user_update(
+            user=user, actor=self.principal, context=RequestContext.from_request(request), **serializer.validated_data
+        )
+        return Response(UserOutputSerializer(user).data)
+
+
+class UserDeleteApi(_UserApi):
+    @extend_schema(
+        operation_id="users_destroy",
+        summary="Delete a user",
+        description="Deleting the last active CLIENT_ADMIN of a tenant answers 409 and changes nothing.",
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404, 409)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        user_delete(user=self.get_user(pk), actor=self.principal, context=RequestContext.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserCollectionApi(UserListApi, UserCreateApi):
+    """GET and POST on `/users`."""
+
+
+class UserItemApi(UserDetailApi, UserUpdateApi, UserDeleteApi):
+    """GET, PATCH and DELETE on `/users/<id>`."""
+
+
+urlpatterns = [
+    path("users", UserCollectionApi.as_view(), name="users"),
+    path("users/<int:pk>", UserItemApi.as_view(), name="user-detail"),
+]

@@ -1,0 +1,167 @@
+"""Django admin for platform staff: tenants, people, API keys (never their secrets), the audit log
+(read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.models import Account, ApiKey, AuditLog, User
+from accounts.services.audit import RequestContext, audit_log_record
+from accounts.services.tenants import account_deactivate
+from core.principals import Principal
+
+
+def _staff(request: HttpRequest) -> Principal:
+    assert isinstance(request.user, User)  # only signed-in staff reach the admin
+    return Principal.for_user(request.user)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Changes made in the admin leave an audit row too (`<entity>.created/updated`, `via: admin`)."""
+
+    audit_entity = ""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and not form.changed_data:
+            return
+        # Field names only; any password field is reported as "password", never its value.
+        fields = sorted({"password" if "password" in name else name for name in form.changed_data})
+        audit_log_record(
+            action=f"{self.audit_entity}.{'updated' if change else 'created'}",
+            actor=_staff(request),
+            account=obj if isinstance(obj, Account) else getattr(obj, "account", None),
+            target=obj,
+            context=RequestContext.from_request(request),
+            metadata={"fields": fields, "via": "admin"},
+        )
+
+
+@admin.register(Account)
+class AccountAdmin(AuditedAdmin):
+    audit_entity = "account"
+    list_display = ("name", "slug", "plan", "is_active", "created_at")
+    list_filter = ("plan", "is_active", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at")
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Account | None = None) -> bool:
+        # A tenant is deactivated, not deleted: deleting would cascade through everything it owns.
+        return False
+
+    @admin.action(description="Deactivate selected accounts (their people and keys stop working)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        accounts = list(queryset.filter(is_active=True))
+        for account in accounts:
+            account_deactivate(account=account, actor=_staff(request), context=RequestContext.from_request(request))
+        self.message_user(request, f"{len(accounts)} account(s) deactivated.", messages.SUCCESS)
+
+
+class UserAddForm(BaseUserCreationForm):
+    """Email, tenant, role and a password checked by the password validators."""
+
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "account", "role")
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"].strip()).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("A user with this email address already exists.")
+        return email
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    audit_entity = "user"
+    form = UserEditForm
+    add_form = UserAddForm
+    list_display = ("email", "full_name", "account", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active", "is_staff", "account")
+    list_select_related = ("account",)
+    search_fields = ("email", "full_name", "account__name", "account__slug")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined", "updated_at")
+    autocomplete_fields = ("account",)
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name", "account", "role")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "updated_at")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "account", "role", "password1", "password2"),
+            },
+        ),
+    )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(AuditedAdmin):
+    audit_entity = "api_key"
+    list_display = ("name", "prefix", "account", "scopes", "is_active", "last_used_at", "expires_at")
+    list_filter = ("is_active", "account")
+    list_select_related = ("account",)
+    search_fields = ("name", "prefix", "account__name", "account__slug")
+    # The hashes never reach a form or a page; keys are created through the API so the secret is
+    # shown once, to its creator.
+    exclude = ("secret_hash", "previous_secret_hash")
+    readonly_fields = (
+        "account",
+        "prefix",
+        "scopes",
+        "created_by",
+        "last_used_at",
+        "previous_valid_until",
+        "revoked_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "action", "actor_label", "account", "target", "ip_address")
+    list_filter = ("action", "account", "created_at")
+    list_select_related = ("account",)
+    search_fields = ("action", "actor_label", "target_id", "request_id", "ip_address")
+    date_hierarchy = "created_at"
+    actions = None
+
+    @admin.display(description="Target")
+    def target(self, row: AuditLog) -> str:
+        return f"{row.target_type}:{row.target_id}" if row.target_type else ""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AuditLog | None = None) -> Any:
+        return [field.name for field in AuditLog._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditLog | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditLog | None = None) -> bool:
+        return False
