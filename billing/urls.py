@@ -1,5 +1,9 @@
-from __future__ import annotations
+"""Routes of the billing API under /api/v1/."""
 
-from typing import Any
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from billing.apis import BillingSsoApi
+
+urlpatterns = [
+    path("billing/sso", BillingSsoApi.as_view(), name="billing-sso"),
+]

@@ -1,0 +1,71 @@
+"""Billing API: `POST /api/v1/billing/sso` opens the external billing portal, signed in."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Account, Role
+from accounts.services.audit import RequestContext
+from billing.services import billing_sso_issue
+from core.apis import TenantApi
+from core.exceptions import ApplicationError
+from core.openapi import error_responses
+from core.serializers import InputSerializer as BaseInputSerializer
+
+
+def _invalid_account(message: str) -> ApplicationError:
+    return ApplicationError("Invalid input.", code="validation_error", details={"account": [message]})
+
+
+class BillingSsoApi(TenantApi):
+    required_roles: ClassVar[dict[str, str]] = {"POST": Role.CLIENT_ADMIN}
+
+    class InputSerializer(BaseInputSerializer):
+        account = serializers.IntegerField(required=False, help_text="Account id; SUPER_ADMIN only, and required.")
+
+        class Meta:
+            ref_name = "BillingSsoRequest"
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        url = serializers.URLField(help_text="The portal URL with a signed token valid for five minutes.")
+
+        class Meta:
+            ref_name = "BillingSso"
+
+    def _account(self, account_id: int | None) -> Account:
+        if not self.principal.is_platform:
+            if account_id is not None:
+                raise _invalid_account("Only platform staff may choose the account.")
+            if self.principal.account is None:  # a SUPER_ADMIN role bound to no platform: refuse
+                raise _invalid_account("This caller has no account.")
+            return self.principal.account
+        if account_id is None:
+            raise _invalid_account("Platform staff must name the account whose billing they open.")
+        account = Account.objects.filter(pk=account_id).first()
+        if account is None:
+            raise _invalid_account("No such account.")
+        return account
+
+    @extend_schema(
+        operation_id="billing_sso_create",
+        summary="Open the billing portal",
+        description=(
+            "Answers the billing portal URL with `?token=<JWT>`: HS256 signed with `BILLING_SSO_SECRET`, valid "
+            "for five minutes, with claims `account`, `account_slug`, `user`, `email`, `role`, `jti`, `iat`, "
+            "`exp`. CLIENT_ADMIN or above, as a person (not an API key). 503 `billing_not_configured` when "
+            "`BILLING_PORTAL_URL` or `BILLING_SSO_SECRET` is unset."
+        ),
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = BillingSsoApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = self._account(serializer.validated_data.get("account"))
+        link = billing_sso_issue(account=account, actor=self.principal, context=RequestContext.from_request(request))
+        return Response(BillingSsoApi.OutputSerializer({"url": link.url}).data)
