@@ -12,10 +12,11 @@ from typing import Any, ClassVar, TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from rest_framework.request import Request
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from core.exceptions import Forbidden, NotFound, Unauthorized
+from accounts.models import Account, Role
+from core.exceptions import ApplicationError, Forbidden, NotFound, Unauthorized
 from core.principals import Principal, principal_from_request
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -52,6 +53,32 @@ class TenantApi(APIView):
         if self.principal.is_platform:
             return queryset
         return queryset.filter(**{field: self.principal.account})
+
+    def validated(self, serializer_class: type[Serializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
+        """Validate the request body (400 on bad input) and answer the clean data."""
+        serializer = serializer_class(data=request.data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def account_for_create(self, account_id: int | None) -> Account:
+        """The tenant a new row belongs to: the caller's own; platform staff must name one."""
+        if not self.principal.is_platform:
+            if account_id is not None:
+                raise ApplicationError(
+                    "Rows are always created in your own account.",
+                    code="validation_error",
+                    details={"account": ["Only platform staff may name an account."]},
+                )
+            assert self.principal.account is not None
+            return self.principal.account
+        account = Account.objects.filter(pk=account_id).first() if account_id is not None else None
+        if account is None:
+            raise ApplicationError(
+                "Platform staff must name an existing account.",
+                code="validation_error",
+                details={"account": ["This field is required." if account_id is None else "Unknown account."]},
+            )
+        return account
 
     def get_scoped_object(self, queryset: models.QuerySet[ModelT], **lookup: Any) -> ModelT:
         try:

@@ -18,6 +18,10 @@ SECURE_SSL_REDIRECT = False
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"].get("OPTIONS", {}).pop("init_command", None)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Each test worker gets its own in-memory database; pytest-django recognises only the plain
+    # engine as SQLite (with the metrics wrapper it would look for a per-worker file instead).
+    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"
 
 # pytest-xdist workers share one Redis: give each its own database number and key prefix so one
 # worker's cache flush or throttle counters never touch another's.
