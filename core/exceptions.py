@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 
 class ApplicationError(Exception):
@@ -73,6 +72,8 @@ def _drf_code(exc: exceptions.APIException) -> str:
     codes = exc.get_codes()
     if isinstance(exc, exceptions.ValidationError):
         return "validation_error"
+    if isinstance(exc, exceptions.Throttled):
+        return RateLimited.code
     if isinstance(codes, str):
         return codes
     return exc.default_code
@@ -106,12 +107,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    # Imported here: rest_framework.views loads the authentication classes, which import this module.
+    from rest_framework.views import exception_handler
+
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     details: Any = {}
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    elif isinstance(exc, exceptions.Throttled) and getattr(exc, "wait", None) is not None:
+        details = {"retry_after": int(exc.wait)}  # type: ignore[attr-defined]
     response.data = error_body(_drf_code(exc), _drf_message(exc), details)
     return response
 

@@ -21,41 +21,54 @@ SECRET_VALUES = [
     re.compile(r"(/magic-link/)[^/\s?]+"),
 ]
 REDACTED = "[redacted]"
+_PASS_THROUGH = frozenset({"exc_info", "stack_info", "level", "logger", "timestamp", "request_id"})
 
 
-def _redact_text(value: str) -> str:
+def redact_text(value: str) -> str:
     for pattern in SECRET_VALUES:
         value = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, value)
     return value
 
 
-def _redact(value: Any) -> Any:
+def redact_value(value: Any) -> Any:
     if isinstance(value, str):
-        return _redact_text(value)
+        return redact_text(value)
     if isinstance(value, Mapping):
         return {
-            key: REDACTED if isinstance(key, str) and SENSITIVE_KEYS.search(key) else _redact(item)
+            key: REDACTED if isinstance(key, str) and SENSITIVE_KEYS.search(key) else redact_value(item)
             for key, item in value.items()
         }
-    if isinstance(value, list | tuple):
-        return type(value)(_redact(item) for item in value)
-    return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(item) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if hasattr(value, "META") and hasattr(value, "path"):
+        # An HttpRequest (Django's request logger passes one): its repr carries the query string.
+        return f"{getattr(value, 'method', '')} {value.path}"
+    return redact_text(repr(value))
 
 
 def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: drop values under secret-looking keys and mask secret-looking text."""
     for key in list(event_dict):
+        if key in _PASS_THROUGH or key.startswith("_"):
+            continue  # structlog's own bookkeeping (the exception, the stdlib record)
         if key == "event":
-            event_dict[key] = _redact(event_dict[key])
+            event_dict[key] = redact_value(event_dict[key])
         elif SENSITIVE_KEYS.search(key):
             event_dict[key] = REDACTED
         else:
-            event_dict[key] = _redact(event_dict[key])
+            event_dict[key] = redact_value(event_dict[key])
     return event_dict
 
 
 def configure_logging(*, level: str, json_output: bool) -> None:
-    """Route structlog and stdlib logging through one formatter (JSON or console)."""
+    """Route structlog and stdlib logging through one formatter (JSON or console).
+
+    Redaction runs twice on purpose: before a structlog event leaves for the stdlib (so anything else
+    listening to log records, such as Sentry breadcrumbs, gets the redacted dict) and again in the
+    formatter, after exceptions are rendered to text, for records from any logger.
+    """
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -65,6 +78,7 @@ def configure_logging(*, level: str, json_output: bool) -> None:
         redact_secrets,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer(colors=False)
+    render_exception: list[Any] = [structlog.processors.format_exc_info] if json_output else []
     logging.config.dictConfig(
         {
             "version": 1,
@@ -75,7 +89,8 @@ def configure_logging(*, level: str, json_output: bool) -> None:
                     "foreign_pre_chain": shared,
                     "processors": [
                         structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                        structlog.processors.format_exc_info,
+                        *render_exception,
+                        redact_secrets,
                         renderer,
                     ],
                 }

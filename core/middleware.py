@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core.exceptions import error_body
@@ -51,8 +52,22 @@ class RequestIdMiddleware:
         return response
 
 
+def request_too_large_response() -> JsonResponse:
+    return JsonResponse(
+        error_body("request_too_large", f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes."),
+        status=413,
+    )
+
+
 class RequestBodyLimitMiddleware:
-    """Refuse bodies larger than MAX_REQUEST_BODY_BYTES with 413 before reading them."""
+    """Refuse bodies larger than MAX_REQUEST_BODY_BYTES with 413.
+
+    A declared Content-Length over the limit is refused before the body is read. A body without one
+    (chunked) is capped when it is read: Django raises `RequestDataTooBig` past
+    DATA_UPLOAD_MAX_MEMORY_SIZE (the same limit), which becomes the same 413 here for plain views,
+    in `core.exceptions.api_exception_handler` for DRF views, and in `core.views.bad_request` when a
+    middleware read the body.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -62,9 +77,13 @@ class RequestBodyLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return JsonResponse(error_body("bad_request", "Invalid Content-Length header."), status=400)
+        if length < 0:
+            return JsonResponse(error_body("bad_request", "Invalid Content-Length header."), status=400)
         if length > settings.MAX_REQUEST_BODY_BYTES:
-            return JsonResponse(
-                error_body("request_too_large", f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes."),
-                status=413,
-            )
+            return request_too_large_response()
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RequestDataTooBig):
+            return request_too_large_response()
+        return None

@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from core.exceptions import error_body
-from core.middleware import client_ip
+from core.middleware import client_ip, request_too_large_response
+
+logger = structlog.get_logger(__name__)
+
+# A readiness probe must answer quickly even when a dependency hangs.
+CHECK_TIMEOUT_SECONDS = 3
+
+
+def _get_only(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+    """Like `require_GET`, but the 405 is the API's JSON error."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> JsonResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse(
+                error_body("method_not_allowed", f'Method "{request.method}" not allowed.'), status=405
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request)
+
+    return wrapper
 
 
 @never_cache
-@require_GET
+@_get_only
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers. Touches nothing else."""
     return JsonResponse({"status": "ok"})
 
 
 def _check_database() -> None:
+    pool = getattr(connection, "pool", None)
+    if pool is not None:
+        # PostgreSQL with a pool: wait for a connection only briefly, not the pool's own timeout.
+        pool.open()
+        with pool.connection(timeout=CHECK_TIMEOUT_SECONDS) as conn:
+            conn.execute("SELECT 1")
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
@@ -53,7 +85,10 @@ def _check_channel_layer() -> None:
         await layer.send(channel, {"type": "ready.check"})
         await layer.receive(channel)
 
-    async_to_sync(roundtrip)()
+    async def bounded() -> None:
+        await asyncio.wait_for(roundtrip(), timeout=CHECK_TIMEOUT_SECONDS)
+
+    async_to_sync(bounded)()
 
 
 def _check_broker() -> None:
@@ -62,7 +97,7 @@ def _check_broker() -> None:
     from skybot_inbox.celery_app import app
 
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+        conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
 
 
 READINESS_CHECKS: dict[str, Callable[[], None]] = {
@@ -74,7 +109,7 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {
 
 
 @never_cache
-@require_GET
+@_get_only
 def ready(request: HttpRequest) -> JsonResponse:
     """Readiness: 200 when every dependency answers, else 503 naming the failing checks."""
     checks: dict[str, str] = {}
@@ -84,6 +119,7 @@ def ready(request: HttpRequest) -> JsonResponse:
             checks[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the type is reported
             checks[name] = f"error: {type(exc).__name__}"
+            logger.warning("readiness_check_failed", check=name, error=f"{type(exc).__name__}: {exc}")
     failing = sorted(name for name, result in checks.items() if result != "ok")
     body: dict[str, Any] = {"status": "ok" if not failing else "unavailable", "checks": checks}
     if failing:
@@ -99,7 +135,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     by_token = bool(token) and constant_time_compare(header, f"Bearer {token}")
-    by_address = client_ip(request) in settings.METRICS_ALLOWED_IPS
+    # A forwarded request's REMOTE_ADDR is the proxy's, not the caller's: only direct calls count.
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    by_address = not forwarded and client_ip(request) in settings.METRICS_ALLOWED_IPS
     if not (by_token or by_address):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
     return ExportToDjangoView(request)
@@ -107,6 +145,12 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith(("/api/", "/webhooks/"))
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Every unknown /api/ path: a JSON 404 whatever DEBUG says."""
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -122,6 +166,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return request_too_large_response()  # a middleware read an oversized body without Content-Length
     if _wants_json(request):
         return JsonResponse(error_body("bad_request", "Bad request."), status=400)
     return render(request, "400.html", status=400)

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    # Anything else under /api/ answers the API's JSON 404, also with DEBUG on.
+    re_path(r"^api/(?P<path>.*)$", core_views.api_not_found),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.web_urls")),
     path("accounts/", include("allauth.urls")),

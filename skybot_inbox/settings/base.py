@@ -113,7 +113,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if config.REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": config.REDIS_URL,
             "KEY_PREFIX": "skybot",
         }
@@ -181,6 +181,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "core.throttling.HourlyThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": dict(config.THROTTLE_RATES),
+    "NUM_PROXIES": config.NUM_PROXIES,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.CursorPagination",
     "PAGE_SIZE": 50,

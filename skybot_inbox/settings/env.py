@@ -70,21 +70,31 @@ def parse_encryption_keys(value: str, *, name: str = "ENCRYPTION_KEY") -> dict[s
 
 
 def _secret(name: str, dev_default: str, *, min_length: int = 0) -> str:
+    """The secret `name`; in production it must be set, not the public default, long and varied."""
     value: str = env.str(name, default="")
     if not IS_PRODUCTION:
         return value or dev_default
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production.")
-    if value == dev_default:
-        raise ImproperlyConfigured(f"{name} is the public development value; set a real secret.")
+    if value == dev_default or value.startswith(("dev-insecure-", "django-insecure-")):
+        raise ImproperlyConfigured(f"{name} is a public development value; set a real secret.")
     if len(value) < min_length:
         raise ImproperlyConfigured(f"{name} must be at least {min_length} characters long.")
+    if min_length and len(set(value)) < 5:
+        raise ImproperlyConfigured(f"{name} is too weak: use a long random value.")
     return value
 
 
 SECRET_KEY = _secret("SECRET_KEY", _DEV_SECRET_KEY, min_length=50)
 JWT_SIGNING_KEY = _secret("JWT_SIGNING_KEY", _DEV_JWT_SIGNING_KEY, min_length=32)
 ENCRYPTION_KEYS = parse_encryption_keys(_secret("ENCRYPTION_KEY", _DEV_ENCRYPTION_KEY))
+if IS_PRODUCTION:
+    _dev_key_bytes = next(iter(parse_encryption_keys(_DEV_ENCRYPTION_KEY).values()))
+    for _kid, _key in ENCRYPTION_KEYS.items():
+        if _key == _dev_key_bytes or len(set(_key)) < 8:
+            raise ImproperlyConfigured(
+                f"ENCRYPTION_KEY: key {_kid!r} is a public or weak value; generate a random one."
+            )
 
 DEBUG: bool = env.bool("DEBUG", default=not IS_PRODUCTION)
 ALLOWED_HOSTS: list[str] = env.list(
@@ -124,12 +134,25 @@ SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 LEGACY_API_KEY: str = env.str("API_KEY", default="")
 
 METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
-METRICS_ALLOWED_IPS: list[str] = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# Production trusts no address by default: behind a reverse proxy every request comes from the proxy.
+METRICS_ALLOWED_IPS: list[str] = env.list("METRICS_ALLOWED_IPS", default=[] if IS_PRODUCTION else ["127.0.0.1", "::1"])
+# Reverse proxies in front of the app that append to X-Forwarded-For; 0 means use REMOTE_ADDR only.
+NUM_PROXIES: int = env.int("NUM_PROXIES", default=0)
+
+_RATE_RE = re.compile(r"^\d+/(s|sec|m|min|h|hour|d|day)$")
+
+
+def _rate(name: str, default: str) -> str:
+    value: str = env.str(name, default=default).strip()
+    if not _RATE_RE.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 10/s, 120/m, 1000/h or 5000/d (got {value!r}).")
+    return value
+
 
 THROTTLE_RATES: dict[str, str] = {
-    "burst": env.str("THROTTLE_BURST", default="10/s"),
-    "sustained": env.str("THROTTLE_SUSTAINED", default="120/m"),
-    "hourly": env.str("THROTTLE_HOURLY", default="1000/h"),
+    "burst": _rate("THROTTLE_BURST", "10/s"),
+    "sustained": _rate("THROTTLE_SUSTAINED", "120/m"),
+    "hourly": _rate("THROTTLE_HOURLY", "1000/h"),
 }
 LOGIN_FAILURE_LIMIT: str = env.str("LOGIN_FAILURE_LIMIT", default="10/15m")
 MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=2 * 1024 * 1024)
@@ -142,3 +165,4 @@ USE_X_FORWARDED_PROTO: bool = env.bool("USE_X_FORWARDED_PROTO", default=IS_PRODU
 # Celery runs tasks in-process when no broker is configured (the embedded default).
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+

@@ -7,7 +7,7 @@ from csp.constants import NONE, SELF
 from skybot_inbox.settings import env as config
 
 SECURE_SSL_REDIRECT = config.SECURE_SSL_REDIRECT
-SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^api/ready$"]
+SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^api/ready$", r"^metrics$"]
 SECURE_HSTS_SECONDS = config.SECURE_HSTS_SECONDS
 SECURE_HSTS_INCLUDE_SUBDOMAINS = config.IS_PRODUCTION
 SECURE_HSTS_PRELOAD = config.SECURE_HSTS_PRELOAD
