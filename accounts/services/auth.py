@@ -16,9 +16,9 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.core.cache import cache
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import update_last_login
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string

@@ -8,7 +8,7 @@ from accounts.models import Account, Role, User
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
 
-class AccountFactory(DjangoModelFactory):
+class AccountFactory(DjangoModelFactory[Account]):
     class Meta:
         model = Account
         django_get_or_create = ("slug",)
@@ -17,7 +17,7 @@ class AccountFactory(DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"tenant-{n}")
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True

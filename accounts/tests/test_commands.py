@@ -25,7 +25,8 @@ def test_seed_demo_creates_one_person_per_role_who_can_sign_in():
     assert {u.role for u in User.objects.all()} == {r.value for r in Role}
     for email, _name, role in DEMO_PEOPLE:
         user = authenticate(email=email, password=DEMO_PASSWORD)
-        assert user is not None and user.role == role
+        assert user is not None
+        assert user.role == role
         assert user.account == (None if role == Role.SUPER_ADMIN else account)
         assert email in out.getvalue()
     assert DEMO_PASSWORD in out.getvalue()
@@ -64,5 +65,6 @@ def test_createsuperuser_from_environment_makes_platform_staff(monkeypatch):
     user = User.objects.get(email="root@example.com")
     assert user.role == Role.SUPER_ADMIN
     assert user.account is None
-    assert user.is_staff and user.is_superuser
+    assert user.is_staff
+    assert user.is_superuser
     assert authenticate(email="root@example.com", password="a-long-staff-password-1") == user

@@ -32,9 +32,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", default=DEMO_PASSWORD, help=f"Password for every demo login (default: {DEMO_PASSWORD})."
         )
-        parser.add_argument(
-            "--allow-production", action="store_true", help="Seed even when DJANGO_ENV=production."
-        )
+        parser.add_argument("--allow-production", action="store_true", help="Seed even when DJANGO_ENV=production.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.IS_PRODUCTION and not options["allow_production"]:
