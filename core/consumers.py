@@ -16,7 +16,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
-from core.realtime import tenant_group
+from core.realtime import listener_joined, listener_left, tenant_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -62,11 +62,13 @@ class TenantFeedConsumer(AsyncJsonWebsocketConsumer):
             account_id = int(requested)
         self.group = tenant_group(account_id, self.feed)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await listener_joined(self.group, self.feed)
         await self.send_json({"event": "ready", "data": {"feed": self.feed, "account": account_id}})
 
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await listener_left(self.group, self.feed)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":

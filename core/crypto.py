@@ -60,7 +60,7 @@ def key_id_of(stored: str) -> str | None:
     return stored[len(MARKER) :].partition(":")[0]
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text column whose value is encrypted before it reaches the database."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:

@@ -2,35 +2,93 @@
 
 Consumers join `tenant_group(account_id, feed)` and forward what arrives; with REDIS_URL set the
 channel layer is Redis, so an event raised in any process reaches sockets held by any other.
+
+Each group's open sockets are counted in the shared cache, so a burst of events for tenants with
+nobody watching costs one cache read instead of a channel-layer round trip per event. A count can
+only err upwards (a server that died with sockets open), which costs sends, never lost events.
 """
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
+from prometheus_client import Gauge
 
 from core.transactions import after_commit
 
 logger = structlog.get_logger(__name__)
+
+open_sockets = Gauge("skybot_websocket_open", "WebSocket connections open in this process, by feed.", ["feed"])
 
 
 def tenant_group(account_id: int, feed: str) -> str:
     return f"tenant.{account_id}.{feed}"
 
 
-def _send(group: str, message: dict[str, Any]) -> None:
+def _listeners_key(group: str) -> str:
+    return f"realtime:listeners:{group}"
+
+
+async def listener_joined(group: str, feed: str) -> None:
+    key = _listeners_key(group)
+    if not await cache.aadd(key, 1, timeout=None):
+        await cache.aincr(key)
+    open_sockets.labels(feed=feed).inc()
+
+
+async def listener_left(group: str, feed: str) -> None:
+    with contextlib.suppress(ValueError):  # the cache was flushed meanwhile: nothing to count down
+        await cache.adecr(_listeners_key(group))
+    open_sockets.labels(feed=feed).dec()
+
+
+def _watched(groups: set[str]) -> set[str]:
+    counts = cache.get_many([_listeners_key(group) for group in groups])
+    return {group for group in groups if (counts.get(_listeners_key(group)) or 0) > 0}
+
+
+def _send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
+    watched = _watched({group for group, _ in messages})
+    wanted = [(group, message) for group, message in messages if group in watched]
+    if not wanted:
+        return
+
+    async def send_all() -> None:
+        for group, message in wanted:
+            await layer.group_send(group, message)
+
     try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:  # noqa: BLE001 - a live-feed hiccup must never fail the change that caused it
-        logger.warning("realtime_publish_failed", group=group, event=message.get("event"), exc_info=True)
+        async_to_sync(send_all)()  # one event loop and one Redis connection for the whole batch
+    except Exception:
+        logger.warning("realtime_publish_failed", events=len(wanted), exc_info=True)
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    account_id: int
+    feed: str
+    event: str
+    data: dict[str, Any]
+
+    def message(self) -> tuple[str, dict[str, Any]]:
+        return tenant_group(self.account_id, self.feed), {"type": "feed.event", "event": self.event, "data": self.data}
 
 
 def publish(*, account_id: int, feed: str, event: str, data: dict[str, Any]) -> None:
     """Send `{"event": event, "data": data}` to the tenant's `feed` sockets once the transaction commits."""
-    after_commit(_send, tenant_group(account_id, feed), {"type": "feed.event", "event": event, "data": data})
+    publish_many([FeedEvent(account_id, feed, event, data)])
+
+
+def publish_many(events: list[FeedEvent]) -> None:
+    """Send many events (in order) once the transaction commits."""
+    if events:
+        after_commit(_send_many, [event.message() for event in events])

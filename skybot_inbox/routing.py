@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from inbox.routing import websocket_urlpatterns as inbox_routes
+
+websocket_urlpatterns: list[Any] = [*inbox_routes]

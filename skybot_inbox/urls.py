@@ -4,10 +4,12 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
+from inbox.webhooks import whatsapp_webhook
 
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("billing.urls")),
+    path("", include("inbox.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     # Anything else under /api/ answers the API's JSON 404, also with DEBUG on.
     re_path(r"^api/(?P<path>.*)$", core_views.api_not_found),
+    path("webhooks/whatsapp", whatsapp_webhook, name="whatsapp-webhook"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.web_urls")),
     path("accounts/", include("allauth.urls")),

@@ -203,13 +203,18 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "inbox.models.ConversationStatus",
+        "MessageStatusEnum": "inbox.models.MessageStatus",
+        "LeadStatusEnum": "inbox.models.LeadStatus",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
 from skybot_inbox.settings.auth import *  # noqa: E402,F403
 from skybot_inbox.settings.celery import *  # noqa: E402,F403
 from skybot_inbox.settings.channels import *  # noqa: E402,F403
+from skybot_inbox.settings.inbox import *  # noqa: E402,F403
 from skybot_inbox.settings.logging import *  # noqa: E402,F403
 from skybot_inbox.settings.security import *  # noqa: E402,F403
 from skybot_inbox.settings.sentry import *  # noqa: E402,F403

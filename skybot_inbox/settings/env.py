@@ -166,3 +166,12 @@ USE_X_FORWARDED_PROTO: bool = env.bool("USE_X_FORWARDED_PROTO", default=IS_PRODU
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 
+# --- WhatsApp Cloud API and the n8n router (inbox) ---------------------------------------------
+# Defaults for channels that do not carry their own app secret / verify token.
+WHATSAPP_APP_SECRET: str = env.str("WHATSAPP_APP_SECRET", default="")
+WHATSAPP_VERIFY_TOKEN: str = env.str("WHATSAPP_VERIFY_TOKEN", default="")
+GRAPH_API_BASE_URL: str = env.str("GRAPH_API_BASE_URL", default="https://graph.facebook.com/v21.0").rstrip("/")
+GRAPH_API_TIMEOUT: float = env.float("GRAPH_API_TIMEOUT", default=10.0)
+N8N_MASTER_ROUTER_URL: str = env.str("N8N_MASTER_ROUTER_URL", default="")
+N8N_MASTER_ROUTER_NAME: str = env.str("N8N_MASTER_ROUTER_NAME", default="master-router")
+N8N_MASTER_ROUTER_SECRET: str = env.str("N8N_MASTER_ROUTER_SECRET", default="")

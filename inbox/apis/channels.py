@@ -1,0 +1,137 @@
+"""WhatsApp channels of a tenant. Tokens and secrets are write-only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Role
+from accounts.services.audit import RequestContext
+from core.apis import TenantApi
+from core.openapi import error_responses, page_of
+from core.pagination import CursorPagination
+from core.serializers import InputSerializer
+from inbox.models import Channel
+from inbox.services.channels import channel_create, channel_update
+
+ADMIN_WRITES = {**TenantApi.required_roles, "POST": Role.CLIENT_ADMIN, "PATCH": Role.CLIENT_ADMIN}
+
+
+class ChannelSerializer(serializers.ModelSerializer[Channel]):
+    webhook_url = serializers.SerializerMethodField()
+    has_app_secret = serializers.SerializerMethodField()
+    has_verify_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Channel
+        ref_name = "Channel"
+        fields = [
+            "id",
+            "account",
+            "name",
+            "phone_number_id",
+            "display_phone_number",
+            "business_account_id",
+            "is_active",
+            "has_app_secret",
+            "has_verify_token",
+            "webhook_url",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_webhook_url(self, channel: Channel) -> str:
+        """Paste this into Meta's webhook configuration."""
+        return f"{settings.SITE_URL}/webhooks/whatsapp"
+
+    def get_has_app_secret(self, channel: Channel) -> bool:
+        return bool(channel.app_secret)
+
+    def get_has_verify_token(self, channel: Channel) -> bool:
+        return bool(channel.verify_token)
+
+
+class ChannelListApi(TenantApi):
+    required_roles = ADMIN_WRITES
+
+    class ChannelCreateInput(InputSerializer):
+        name = serializers.CharField(max_length=100, required=False, default="")
+        phone_number_id = serializers.RegexField(r"^\d{5,32}$", help_text="Meta's phone number id (digits).")
+        display_phone_number = serializers.CharField(max_length=32)
+        business_account_id = serializers.RegexField(r"^\d{0,32}$", required=False, default="")
+        access_token = serializers.CharField(write_only=True, max_length=1000, trim_whitespace=True)
+        app_secret = serializers.CharField(write_only=True, max_length=200, required=False, default="")
+        verify_token = serializers.CharField(write_only=True, max_length=200, required=False, default="")
+        account = serializers.IntegerField(required=False, help_text="Platform staff only: the tenant's id.")
+
+    @extend_schema(
+        operation_id="channels_list",
+        summary="List WhatsApp channels",
+        responses={200: page_of(ChannelSerializer, "ChannelPage"), **error_responses()},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.scoped(Channel.objects.all())
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(ChannelSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="channels_create",
+        summary="Connect a WhatsApp number",
+        description="`access_token`, `app_secret` and `verify_token` are stored encrypted and never returned.",
+        request=ChannelCreateInput,
+        responses={201: ChannelSerializer, **error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(self.ChannelCreateInput, request)
+        account = self.account_for_create(data.pop("account", None))
+        channel = channel_create(
+            account=account, actor=self.principal, context=RequestContext.from_request(request), **data
+        )
+        return Response(ChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
+
+
+class ChannelDetailApi(TenantApi):
+    required_roles = ADMIN_WRITES
+
+    class ChannelUpdateInput(InputSerializer):
+        name = serializers.CharField(max_length=100, required=False)
+        display_phone_number = serializers.CharField(max_length=32, required=False)
+        business_account_id = serializers.RegexField(r"^\d{0,32}$", required=False)
+        access_token = serializers.CharField(write_only=True, max_length=1000, required=False)
+        app_secret = serializers.CharField(write_only=True, max_length=200, required=False, allow_blank=True)
+        verify_token = serializers.CharField(write_only=True, max_length=200, required=False, allow_blank=True)
+        is_active = serializers.BooleanField(required=False)
+
+    @extend_schema(
+        operation_id="channels_retrieve",
+        summary="Show a channel",
+        responses={200: ChannelSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ChannelSerializer(self.get_scoped_object(Channel.objects.all(), pk=pk)).data)
+
+    @extend_schema(
+        operation_id="channels_update",
+        summary="Update a channel",
+        description="Rotate its token or secrets, rename it, or deactivate it (`is_active: false`).",
+        request=ChannelUpdateInput,
+        responses={200: ChannelSerializer, **error_responses(400, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        channel = self.get_scoped_object(Channel.objects.all(), pk=pk)
+        data = self.validated(self.ChannelUpdateInput, request)
+        channel = channel_update(
+            channel=channel, actor=self.principal, context=RequestContext.from_request(request), **data
+        )
+        return Response(ChannelSerializer(channel).data)
+
+
+urlpatterns = [
+    path("channels", ChannelListApi.as_view(), name="channel-list"),
+    path("channels/<int:pk>", ChannelDetailApi.as_view(), name="channel-detail"),
+]

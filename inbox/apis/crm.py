@@ -1,0 +1,290 @@
+"""Contacts and leads: CRUD, search and filters; leads also export to CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.services.audit import RequestContext
+from core.apis import TenantApi
+from core.filters import filter_queryset
+from core.openapi import error_responses, page_of
+from core.pagination import CursorPagination
+from core.serializers import InputSerializer
+from inbox.models import Contact, Lead, LeadStatus
+from inbox.selectors import ContactFilter, LeadFilter
+from inbox.services.crm import contact_create, contact_update, lead_create, lead_update, record_delete
+
+# --- contacts -------------------------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.ModelSerializer[Contact]):
+    class Meta:
+        model = Contact
+        ref_name = "Contact"
+        fields = ["id", "wa_id", "phone", "name", "email", "attributes", "created_at", "updated_at"]
+
+
+class ContactWriteInput(InputSerializer):
+    wa_id = serializers.RegexField(
+        r"^\d{6,20}$", help_text="WhatsApp id: the number in international format, digits only."
+    )
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    attributes = serializers.DictField(required=False)
+
+
+class ContactUpdateInput(ContactWriteInput):
+    wa_id = serializers.RegexField(r"^\d{6,20}$", required=False)
+
+
+class ContactCreateInput(ContactWriteInput):
+    account = serializers.IntegerField(required=False, help_text="Platform staff only: the tenant's id.")
+
+
+class ContactListApi(TenantApi):
+    @extend_schema(
+        operation_id="contacts_list",
+        summary="List or search contacts",
+        parameters=[
+            OpenApiParameter("q", str, description="Name, number or email contains this text."),
+            OpenApiParameter("cursor", str),
+        ],
+        responses={200: page_of(ContactSerializer, "ContactPage"), **error_responses(400)},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = filter_queryset(
+            ContactFilter, data=request.query_params, queryset=self.scoped(Contact.objects.all())
+        )
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(ContactSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="contacts_create",
+        summary="Create a contact",
+        request=ContactCreateInput,
+        responses={201: ContactSerializer, **error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(ContactCreateInput, request)
+        account = self.account_for_create(data.pop("account", None))
+        contact = contact_create(
+            account=account, actor=self.principal, context=RequestContext.from_request(request), **data
+        )
+        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+class ContactDetailApi(TenantApi):
+    @extend_schema(
+        operation_id="contacts_retrieve",
+        summary="Show a contact",
+        responses={200: ContactSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ContactSerializer(self.get_scoped_object(Contact.objects.all(), pk=pk)).data)
+
+    @extend_schema(
+        operation_id="contacts_update",
+        summary="Update a contact",
+        request=ContactUpdateInput,
+        responses={200: ContactSerializer, **error_responses(400, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        contact = self.get_scoped_object(Contact.objects.select_related("account"), pk=pk)
+        data = self.validated(ContactUpdateInput, request)
+        contact = contact_update(
+            contact=contact, actor=self.principal, context=RequestContext.from_request(request), **data
+        )
+        return Response(ContactSerializer(contact).data)
+
+    @extend_schema(
+        operation_id="contacts_delete",
+        summary="Delete a contact and its conversations",
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        contact = self.get_scoped_object(Contact.objects.select_related("account"), pk=pk)
+        record_delete(
+            instance=contact,
+            action="contact.deleted",
+            actor=self.principal,
+            context=RequestContext.from_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- leads ----------------------------------------------------------------------------------------
+
+
+class LeadSerializer(serializers.ModelSerializer[Lead]):
+    class Meta:
+        model = Lead
+        ref_name = "Lead"
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "source",
+            "status",
+            "score",
+            "contact",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class LeadWriteInput(InputSerializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    source = serializers.CharField(max_length=50, required=False, allow_blank=True)  # type: ignore[assignment]
+    status = serializers.ChoiceField(choices=LeadStatus.choices, required=False)
+    score = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    contact = serializers.IntegerField(required=False, allow_null=True, help_text="A contact id of the same tenant.")
+    metadata = serializers.DictField(required=False)
+
+
+class LeadCreateInput(LeadWriteInput):
+    account = serializers.IntegerField(required=False, help_text="Platform staff only: the tenant's id.")
+
+
+class LeadUpdateInput(LeadWriteInput):
+    name = serializers.CharField(max_length=200, required=False)
+
+
+LEAD_FILTER_PARAMETERS = [
+    OpenApiParameter("status", str, enum=LeadStatus.values),
+    OpenApiParameter("source", str),
+    OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+    OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+]
+
+
+def _resolve_contact(data: dict[str, Any]) -> None:
+    if "contact" in data:
+        contact_id = data.pop("contact")
+        data["contact"] = Contact.objects.filter(pk=contact_id).first() if contact_id else None
+        if contact_id and data["contact"] is None:
+            raise serializers.ValidationError({"contact": ["No such contact."]})
+
+
+class LeadListApi(TenantApi):
+    @extend_schema(
+        operation_id="leads_list",
+        summary="List leads, newest first",
+        parameters=[*LEAD_FILTER_PARAMETERS, OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+        responses={200: page_of(LeadSerializer, "LeadPage"), **error_responses(400)},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = filter_queryset(LeadFilter, data=request.query_params, queryset=self.scoped(Lead.objects.all()))
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(LeadSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="leads_create",
+        summary="Create a lead",
+        request=LeadCreateInput,
+        responses={201: LeadSerializer, **error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(LeadCreateInput, request)
+        account = self.account_for_create(data.pop("account", None))
+        _resolve_contact(data)
+        lead = lead_create(account=account, actor=self.principal, context=RequestContext.from_request(request), **data)
+        return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED)
+
+
+class LeadDetailApi(TenantApi):
+    @extend_schema(
+        operation_id="leads_retrieve", summary="Show a lead", responses={200: LeadSerializer, **error_responses(404)}
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(LeadSerializer(self.get_scoped_object(Lead.objects.all(), pk=pk)).data)
+
+    @extend_schema(
+        operation_id="leads_update",
+        summary="Update a lead",
+        request=LeadUpdateInput,
+        responses={200: LeadSerializer, **error_responses(400, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        lead = self.get_scoped_object(Lead.objects.select_related("account"), pk=pk)
+        data = self.validated(LeadUpdateInput, request)
+        _resolve_contact(data)
+        lead = lead_update(lead=lead, actor=self.principal, context=RequestContext.from_request(request), **data)
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(
+        operation_id="leads_delete",
+        summary="Delete a lead",
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        lead = self.get_scoped_object(Lead.objects.select_related("account"), pk=pk)
+        record_delete(
+            instance=lead, action="lead.deleted", actor=self.principal, context=RequestContext.from_request(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+CSV_COLUMNS = ["id", "name", "email", "phone", "company", "source", "status", "score", "contact_id", "created_at"]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ becomes text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class LeadExportApi(TenantApi):
+    @extend_schema(
+        operation_id="leads_export_csv",
+        summary="Export leads as CSV",
+        description="The same filters as the list; every matching lead, streamed.",
+        parameters=LEAD_FILTER_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR, **error_responses(400)},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        queryset = filter_queryset(LeadFilter, data=request.query_params, queryset=self.scoped(Lead.objects.all()))
+        writer = csv.writer(_Echo())
+
+        def rows() -> Iterator[str]:
+            yield writer.writerow(CSV_COLUMNS)
+            for values in queryset.order_by("-created_at", "-id").values_list(*CSV_COLUMNS).iterator(chunk_size=2000):
+                yield writer.writerow([v.isoformat() if hasattr(v, "isoformat") else _csv_safe(v) for v in values])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
+        return response
+
+
+urlpatterns = [
+    path("contacts", ContactListApi.as_view(), name="contact-list"),
+    path("contacts/<int:pk>", ContactDetailApi.as_view(), name="contact-detail"),
+    path("leads", LeadListApi.as_view(), name="lead-list"),
+    path("leads/export", LeadExportApi.as_view(), name="lead-export"),
+    path("leads/<int:pk>", LeadDetailApi.as_view(), name="lead-detail"),
+]

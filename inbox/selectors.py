@@ -1,0 +1,73 @@
+"""Reads of the inbox, always starting from the caller's tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import User
+from core.filters import filter_queryset
+from inbox.models import Contact, Conversation, ConversationStatus, Label, Lead, LeadStatus, Message
+
+
+class ConversationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ConversationStatus.choices)
+    assignee = django_filters.CharFilter(
+        method="filter_assignee", help_text="A user id, `me` or `none`."
+    )  # "me" is resolved by conversation_list
+    channel = django_filters.NumberFilter(field_name="channel_id")
+    label = django_filters.CharFilter(field_name="labels__name")
+    q = django_filters.CharFilter(method="filter_text", help_text="Contact name or number contains this text.")
+
+    class Meta:
+        model = Conversation
+        fields: list[str] = []
+
+    def filter_assignee(self, queryset: QuerySet[Conversation], name: str, value: str) -> QuerySet[Conversation]:
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset.none()  # "me" for an API key, or nonsense: nobody
+
+    def filter_text(self, queryset: QuerySet[Conversation], name: str, value: str) -> QuerySet[Conversation]:
+        return queryset.filter(Q(contact__name__icontains=value) | Q(contact__wa_id__icontains=value))
+
+
+def conversation_list(*, scoped: QuerySet[Conversation], filters: Any, user: User | None) -> QuerySet[Conversation]:
+    filters = filters.copy()
+    if filters.get("assignee") == "me":
+        filters["assignee"] = str(user.pk) if user is not None else "-1"
+    queryset = scoped.select_related("contact").prefetch_related(
+        Prefetch("labels", queryset=Label.objects.order_by("name"))
+    )
+    queryset = filter_queryset(ConversationFilter, data=filters, queryset=queryset)
+    return queryset.distinct() if filters.get("label") else queryset
+
+
+def message_list(*, conversation: Conversation) -> QuerySet[Message]:
+    return Message.objects.filter(conversation=conversation)
+
+
+class ContactFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", help_text="Name, number or email contains this text.")
+
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+
+    def filter_text(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        return queryset.filter(Q(name__icontains=value) | Q(wa_id__icontains=value) | Q(email__icontains=value))
+
+
+class LeadFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=LeadStatus.choices)
+    source = django_filters.CharFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Lead
+        fields: list[str] = []

@@ -1,0 +1,1 @@
+"""Writes of the inbox domain, one module per concern (`ingest`, `channels`, `messages`, ...)."""

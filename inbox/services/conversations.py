@@ -1,0 +1,98 @@
+"""Working a conversation: status, assignee, priority, labels, read state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from core.exceptions import ApplicationError
+from core.principals import Principal
+from core.realtime import publish
+from inbox.models import Conversation, ConversationStatus, Label
+from inbox.serializers import conversation_event_data
+
+_UNSET: Any = object()
+
+
+@transaction.atomic
+def conversation_update(
+    *,
+    conversation: Conversation,
+    actor: Principal,
+    context: RequestContext = SYSTEM,
+    status: str | None = None,
+    snoozed_until: datetime | None = _UNSET,
+    priority: str | None = None,
+    assignee: User | None = _UNSET,
+    labels: list[str] | None = None,
+) -> Conversation:
+    changed: dict[str, Any] = {}
+    if assignee is not _UNSET and assignee != conversation.assignee:
+        if assignee is not None and (assignee.account_id != conversation.account_id or not assignee.is_active):
+            raise ApplicationError(
+                "No such teammate.", code="validation_error", details={"assignee": ["No such teammate."]}
+            )
+        conversation.assignee = assignee
+        changed["assignee"] = assignee.pk if assignee else None
+    if status is not None and status != conversation.status:
+        conversation.status = status
+        changed["status"] = status
+    if status == ConversationStatus.SNOOZED or conversation.status == ConversationStatus.SNOOZED:
+        until = conversation.snoozed_until if snoozed_until is _UNSET else snoozed_until
+        if until is None or until <= timezone.now():
+            raise ApplicationError(
+                "Snoozing needs a future snoozed_until.",
+                code="validation_error",
+                details={"snoozed_until": ["Required in the future when the status is snoozed."]},
+            )
+        if until != conversation.snoozed_until:
+            conversation.snoozed_until = until
+            changed["snoozed_until"] = until.isoformat()
+    elif conversation.snoozed_until is not None:
+        conversation.snoozed_until = None
+    if priority is not None and priority != conversation.priority:
+        conversation.priority = priority
+        changed["priority"] = priority
+    conversation.save()
+    if labels is not None:
+        wanted = sorted({name.strip() for name in labels if name.strip()})
+        current = sorted(label.name for label in conversation.labels.all())
+        if wanted != current:
+            objects = [Label.objects.get_or_create(account_id=conversation.account_id, name=name)[0] for name in wanted]
+            conversation.labels.set(objects)
+            changed["labels"] = wanted
+    if changed:
+        audit_log_record(
+            action="conversation.updated",
+            actor=actor,
+            account=conversation.account,
+            target=conversation,
+            context=context,
+            metadata={"changes": changed},
+        )
+        publish(
+            account_id=conversation.account_id,
+            feed="inbox",
+            event="conversation.updated",
+            data=conversation_event_data(conversation),
+        )
+    return conversation
+
+
+@transaction.atomic
+def conversation_mark_read(*, conversation: Conversation, actor: Principal) -> Conversation:
+    if conversation.unread_count:
+        Conversation.objects.filter(pk=conversation.pk).update(unread_count=0, updated_at=timezone.now())
+        conversation.unread_count = 0
+        publish(
+            account_id=conversation.account_id,
+            feed="inbox",
+            event="conversation.updated",
+            data=conversation_event_data(conversation),
+        )
+    return conversation

@@ -1,0 +1,93 @@
+"""Contacts and leads: create, update, delete — each audited."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, models, transaction
+
+from accounts.models import Account
+from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from core.exceptions import ApplicationError
+from core.principals import Principal
+from inbox.models import Contact, Lead
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def _duplicate_contact() -> ApplicationError:
+    return ApplicationError(
+        "A contact with this WhatsApp id already exists.",
+        code="validation_error",
+        details={"wa_id": ["A contact with this WhatsApp id already exists."]},
+    )
+
+
+@transaction.atomic
+def contact_create(*, account: Account, actor: Principal, context: RequestContext = SYSTEM, **fields: Any) -> Contact:
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                account=account, phone=fields.pop("phone", "") or fields["wa_id"], **fields
+            )
+    except IntegrityError:
+        raise _duplicate_contact() from None
+    audit_log_record(action="contact.created", actor=actor, account=account, target=contact, context=context)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor: Principal, context: RequestContext = SYSTEM, **changes: Any) -> Contact:
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:
+        raise _duplicate_contact() from None
+    audit_log_record(
+        action="contact.updated",
+        actor=actor,
+        account=contact.account,
+        target=contact,
+        context=context,
+        metadata={"fields": sorted(changes)},
+    )
+    return contact
+
+
+@transaction.atomic
+def lead_create(*, account: Account, actor: Principal, context: RequestContext = SYSTEM, **fields: Any) -> Lead:
+    contact = fields.get("contact")
+    if contact is not None and contact.account_id != account.pk:
+        raise ApplicationError("No such contact.", code="validation_error", details={"contact": ["No such contact."]})
+    lead = Lead.objects.create(account=account, **fields)
+    audit_log_record(action="lead.created", actor=actor, account=account, target=lead, context=context)
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, actor: Principal, context: RequestContext = SYSTEM, **changes: Any) -> Lead:
+    contact = changes.get("contact")
+    if contact is not None and contact.account_id != lead.account_id:
+        raise ApplicationError("No such contact.", code="validation_error", details={"contact": ["No such contact."]})
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    lead.save()
+    audit_log_record(
+        action="lead.updated",
+        actor=actor,
+        account=lead.account,
+        target=lead,
+        context=context,
+        metadata={"fields": sorted(changes)},
+    )
+    return lead
+
+
+@transaction.atomic
+def record_delete(*, instance: ModelT, action: str, actor: Principal, context: RequestContext = SYSTEM) -> None:
+    """Delete a tenant row (contact or lead) and audit it."""
+    account = getattr(instance, "account", None)
+    audit_log_record(action=action, actor=actor, account=account, target=instance, context=context)
+    instance.delete()

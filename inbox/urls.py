@@ -1,0 +1,5 @@
+"""Routes of the inbox API under /api/v1/."""
+
+from inbox.apis import channels, conversations, crm
+
+urlpatterns = [*channels.urlpatterns, *conversations.urlpatterns, *crm.urlpatterns]

@@ -1,0 +1,115 @@
+"""WhatsApp Cloud API (Meta Graph API) client and webhook signature check.
+
+The client maps Meta's answers onto `GraphApiError`, with `retryable` true for what a retry can fix
+(5xx, 429, timeouts, connection failures) and false for every other 4xx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+
+class GraphApiError(Exception):
+    def __init__(
+        self, message: str, *, status: int | None, retryable: bool, code: int | None = None, title: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.code = code
+        self.title = title
+
+    def as_error(self) -> dict[str, Any]:
+        return {"code": self.code, "title": self.title, "message": self.message, "http_status": self.status}
+
+
+def signature_valid(*, body: bytes, header: str, secret: str) -> bool:
+    """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`, compared in constant time."""
+    if not secret or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    wamid: str
+
+
+class WhatsAppClient:
+    """One channel's view of the Graph API."""
+
+    def __init__(self, *, phone_number_id: str, access_token: str, base_url: str | None = None) -> None:
+        self.phone_number_id = phone_number_id
+        self.base_url = (base_url or settings.GRAPH_API_BASE_URL).rstrip("/")
+        timeout = settings.GRAPH_API_TIMEOUT
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+
+    def __enter__(self) -> WhatsAppClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise GraphApiError("Timed out talking to the WhatsApp API.", status=None, retryable=True) from exc
+        except httpx.TransportError as exc:
+            raise GraphApiError(
+                f"Could not reach the WhatsApp API ({type(exc).__name__}).", status=None, retryable=True
+            ) from exc
+        if response.status_code >= 400:
+            raise self._error(response)
+        return response
+
+    @staticmethod
+    def _error(response: httpx.Response) -> GraphApiError:
+        try:
+            error = response.json().get("error", {})
+        except ValueError:
+            error = {}
+        if not isinstance(error, dict):
+            error = {}
+        status = response.status_code
+        return GraphApiError(
+            str(error.get("message") or f"WhatsApp API answered HTTP {status}."),
+            status=status,
+            retryable=status >= 500 or status == 429,
+            code=error.get("code"),
+            title=str(error.get("error_user_title") or error.get("type") or ""),
+        )
+
+    def send(self, *, to: str, message: dict[str, Any]) -> SentMessage:
+        """POST /{phone_number_id}/messages with a `text` or `template` message body."""
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
+        response = self._request("POST", f"{self.base_url}/{self.phone_number_id}/messages", json=body)
+        try:
+            wamid = str(response.json()["messages"][0]["id"])
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise GraphApiError(
+                "WhatsApp API answered without a message id.", status=response.status_code, retryable=False
+            ) from exc
+        return SentMessage(wamid=wamid)
+
+    def media_url(self, media_id: str) -> tuple[str, str]:
+        """The short-lived download URL and mime type of an inbound media object."""
+        data = self._request("GET", f"{self.base_url}/{media_id}").json()
+        return str(data["url"]), str(data.get("mime_type", ""))
+
+    def download(self, url: str, *, max_bytes: int = 100 * 1024 * 1024) -> bytes:
+        response = self._request("GET", url)
+        if len(response.content) > max_bytes:
+            raise GraphApiError("Media larger than allowed.", status=response.status_code, retryable=False)
+        return response.content
