@@ -7,36 +7,33 @@ from typing import Any
 import structlog
 from celery import shared_task
 
+from core.flags import flag_clear, flag_set_if_absent
 from core.tasks import backoff, retry_task
 from inbox.models import Message
 
 logger = structlog.get_logger(__name__)
 
-DRAIN_SCHEDULED_KEY = "inbox:drain-scheduled"
+DRAIN_SCHEDULED_FLAG = "inbox:drain-scheduled"
 # A drain task processes at most this many batches, then hands over to a fresh task.
 DRAIN_BATCHES_PER_TASK = 20
 
 
 def schedule_drain() -> None:
     """Make sure a drain task is on its way; at most one is scheduled at a time (SET NX)."""
-    from django.core.cache import cache
-
-    if cache.add(DRAIN_SCHEDULED_KEY, "1", timeout=30):
+    if flag_set_if_absent(DRAIN_SCHEDULED_FLAG, ttl_seconds=30):
         process_inbound_events.delay()
 
 
 @shared_task(acks_late=True)
 def process_inbound_events() -> None:
     """Drain stored webhook deliveries in batches until none is due."""
-    from django.core.cache import cache
-
     from inbox.services.ingest import inbound_events_drain
 
     result = inbound_events_drain(max_batches=DRAIN_BATCHES_PER_TASK)
     if result.events and inbound_events_drain(max_batches=1).events:
         process_inbound_events.delay()  # more keeps coming: continue in a fresh task
         return
-    cache.delete(DRAIN_SCHEDULED_KEY)
+    flag_clear(DRAIN_SCHEDULED_FLAG)
     # A delivery stored while the key was still set did not schedule a drain: look once more.
     if inbound_events_drain(max_batches=DRAIN_BATCHES_PER_TASK).events:
         schedule_drain()

@@ -126,6 +126,9 @@ else:
         }
     }
 
+# Flash messages live in the session (loaded lazily), not in a signed cookie built per request.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
