@@ -20,6 +20,11 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
+def valid_request_id(value: str) -> bool:
+    """A caller's request id is kept only when it is short and plain (no log injection)."""
+    return bool(_VALID_REQUEST_ID.match(value))
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The caller's address as the nearest proxy saw it (REMOTE_ADDR, set by the server)."""
     return request.META.get("REMOTE_ADDR") or None
@@ -34,7 +39,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if valid_request_id(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -65,6 +66,35 @@ def _first_phone_number_id(payload: Any) -> str:
         return ""
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What to answer Meta: 200, or an error status with the error body's code and message."""
+
+    status: int
+    code: str = ""
+    message: str = ""
+
+
+ACCEPTED = Outcome(200)
+
+
+def accept_notification(*, body: bytes, signature: str) -> Outcome:
+    """Verify a notification and store it for processing: the whole POST path, shared by the
+    Django view and the WSGI fast path (`inbox.fastpath`)."""
+    if not signature:
+        return Outcome(401, "signature_missing", "X-Hub-Signature-256 header is required.")
+    try:
+        text = body.decode("utf-8")
+        payload = json.loads(text)
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return Outcome(400, "malformed_json", "The body is not valid JSON.")
+    if not signature_valid(body=body, header=signature, secret=app_secret_for(_first_phone_number_id(payload))):
+        return Outcome(401, "signature_invalid", "The signature does not match the body.")
+    InboundWebhookEvent.objects.create(provider="whatsapp", body=text)
+    schedule_drain()
+    return ACCEPTED
+
+
 def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse(error_body(code, message), status=status)
 
@@ -80,18 +110,7 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         return _error(403, "verification_failed", "Verification token mismatch.")
     if request.method != "POST":
         return _error(405, "method_not_allowed", "Use GET to verify or POST to notify.")
-
-    body = request.body
-    header = request.headers.get("X-Hub-Signature-256", "")
-    if not header:
-        return _error(401, "signature_missing", "X-Hub-Signature-256 header is required.")
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return _error(400, "malformed_json", "The body is not valid JSON.")
-    if not signature_valid(body=body, header=header, secret=app_secret_for(_first_phone_number_id(payload))):
-        return _error(401, "signature_invalid", "The signature does not match the body.")
-
-    InboundWebhookEvent.objects.create(provider="whatsapp", body=body.decode())
-    schedule_drain()
+    outcome = accept_notification(body=request.body, signature=request.headers.get("X-Hub-Signature-256", ""))
+    if outcome.status != 200:
+        return _error(outcome.status, outcome.code, outcome.message)
     return HttpResponse("OK", content_type="text/plain")
