@@ -6,11 +6,18 @@ from typing import Any
 
 from skybot_inbox.settings import env as config
 
+
+def redis_host(url: str) -> dict[str, Any]:
+    """A channels-redis host. Its receive loop blocks in BZPOPMIN for 5 s; redis-py's default
+    socket timeout is also 5 s, so under load the read timed out just as the pop returned."""
+    return {"address": url, "socket_timeout": 30}
+
+
 CHANNEL_LAYERS: dict[str, Any] = (
     {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [config.REDIS_URL], "prefix": "skybot:channels"},
+            "CONFIG": {"hosts": [redis_host(config.REDIS_URL)], "prefix": "skybot:channels"},
         }
     }
     if config.REDIS_URL

@@ -7,6 +7,7 @@ import os
 
 from skybot_inbox.settings.base import *  # noqa: F403
 from skybot_inbox.settings.base import CACHES, CHANNEL_LAYERS, DATABASES, REST_FRAMEWORK
+from skybot_inbox.settings.channels import redis_host
 from skybot_inbox.settings.env import REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -34,7 +35,7 @@ if REDIS_URL:
     TEST_REDIS_URL = urlunsplit(_parts._replace(path=f"/{1 + _worker_index % 15}"))
     CACHES["default"]["LOCATION"] = TEST_REDIS_URL
     CACHES["default"]["KEY_PREFIX"] = f"test-{_worker}"
-    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [TEST_REDIS_URL], "prefix": f"test-{_worker}"}
+    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [redis_host(TEST_REDIS_URL)], "prefix": f"test-{_worker}"}
 else:
     CACHES["default"]["LOCATION"] = f"skybot-test-{_worker}"
 
