@@ -9,17 +9,12 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Account, Role
+from accounts.models import Role
 from accounts.services.audit import RequestContext
 from billing.services import billing_sso_issue
 from core.apis import TenantApi
-from core.exceptions import ApplicationError
 from core.openapi import error_responses
 from core.serializers import InputSerializer as BaseInputSerializer
-
-
-def _invalid_account(message: str) -> ApplicationError:
-    return ApplicationError("Invalid input.", code="validation_error", details={"account": [message]})
 
 
 class BillingSsoApi(TenantApi):
@@ -37,20 +32,6 @@ class BillingSsoApi(TenantApi):
         class Meta:
             ref_name = "BillingSso"
 
-    def _account(self, account_id: int | None) -> Account:
-        if not self.principal.is_platform:
-            if account_id is not None:
-                raise _invalid_account("Only platform staff may choose the account.")
-            if self.principal.account is None:  # a SUPER_ADMIN role bound to no platform: refuse
-                raise _invalid_account("This caller has no account.")
-            return self.principal.account
-        if account_id is None:
-            raise _invalid_account("Platform staff must name the account whose billing they open.")
-        account = Account.objects.filter(pk=account_id).first()
-        if account is None:
-            raise _invalid_account("No such account.")
-        return account
-
     @extend_schema(
         operation_id="billing_sso_create",
         summary="Open the billing portal",
@@ -64,8 +45,7 @@ class BillingSsoApi(TenantApi):
         responses={200: OutputSerializer, **error_responses(400, 503)},
     )
     def post(self, request: Request) -> Response:
-        serializer = BillingSsoApi.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        account = self._account(serializer.validated_data.get("account"))
+        data = self.validated(BillingSsoApi.InputSerializer, request)
+        account = self.account_for_create(data.get("account"))
         link = billing_sso_issue(account=account, actor=self.principal, context=RequestContext.from_request(request))
         return Response(BillingSsoApi.OutputSerializer({"url": link.url}).data)

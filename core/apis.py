@@ -24,7 +24,17 @@ ModelT = TypeVar("ModelT", bound=models.Model)
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-class TenantApi(APIView):
+class _Api(APIView):
+    """What every API view shares, signed in or not."""
+
+    def validated(self, serializer_class: type[Serializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
+        """Validate the request body (400 on bad input) and answer the clean data."""
+        serializer = serializer_class(data=request.data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+
+class TenantApi(_Api):
     """Base for every authenticated API view."""
 
     # Minimum role per HTTP method; a method not listed here is refused.
@@ -54,18 +64,12 @@ class TenantApi(APIView):
             return queryset
         return queryset.filter(**{field: self.principal.account})
 
-    def validated(self, serializer_class: type[Serializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
-        """Validate the request body (400 on bad input) and answer the clean data."""
-        serializer = serializer_class(data=request.data, **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
     def account_for_create(self, account_id: int | None) -> Account:
-        """The tenant a new row belongs to: the caller's own; platform staff must name one."""
+        """The tenant a new row (or an action) belongs to: the caller's own; platform staff must name one."""
         if not self.principal.is_platform:
             if account_id is not None:
                 raise ApplicationError(
-                    "Rows are always created in your own account.",
+                    "Only platform staff may name an account; everybody else acts in their own.",
                     code="validation_error",
                     details={"account": ["Only platform staff may name an account."]},
                 )
@@ -87,7 +91,7 @@ class TenantApi(APIView):
             raise NotFound() from None
 
 
-class PublicApi(APIView):
+class PublicApi(_Api):
     """Base for API views that anyone may call (sign-in, health); still throttled."""
 
     authentication_classes: ClassVar[list[type]] = []  # type: ignore[misc]

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input; `details` maps each field to its messages.",
-    401: "Missing, invalid or expired credentials.",
+    401: "Missing, invalid, expired or revoked credentials.",
     403: "The caller's role (or API-key scope) is not enough.",
     404: "No such object in the caller's tenant.",
     405: "Method not allowed.",

@@ -15,38 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
-from accounts.models import Account, ApiKeyScope, Role
+from accounts.models import ApiKeyScope, Role
 from accounts.selectors import api_key_get, api_key_list
 from accounts.services.api_keys import MAX_GRACE_SECONDS, IssuedKey, api_key_create, api_key_revoke, api_key_rotate
 from accounts.services.audit import RequestContext
 from core.apis import TenantApi
-from core.exceptions import ApplicationError
+from core.openapi import ApiErrorSerializer, error_responses, page_of
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer as BaseInputSerializer
 
 ADMIN_ONLY: dict[str, str] = {"GET": Role.CLIENT_ADMIN, "POST": Role.CLIENT_ADMIN, "DELETE": Role.CLIENT_ADMIN}
-
-
-class ErrorSerializer(serializers.Serializer[Any]):
-    """Every error: a machine-readable code, a message, and per-field details."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-    class Meta:
-        ref_name = "ApiKeyError"
-
-
-def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    descriptions = {
-        400: "Invalid input.",
-        401: "Missing, invalid, expired or revoked credentials.",
-        403: "The caller's role does not allow this.",
-        404: "No such key in the caller's account.",
-        409: "The key is revoked.",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in statuses}
 
 
 class ApiKeySerializer(serializers.Serializer[Any]):
@@ -94,14 +72,6 @@ class ApiKeyListApi(TenantApi):
 
     required_roles = ADMIN_ONLY
 
-    class OutputSerializer(serializers.Serializer[Any]):
-        results = ApiKeySerializer(many=True)
-        next = serializers.URLField(allow_null=True)
-        previous = serializers.URLField(allow_null=True)
-
-        class Meta:
-            ref_name = "ApiKeyPage"
-
     class InputSerializer(BaseInputSerializer):
         name = serializers.CharField(max_length=100)
         scopes = serializers.ListField(
@@ -125,7 +95,7 @@ class ApiKeyListApi(TenantApi):
             OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of another page."),
             OpenApiParameter("page_size", int, description="Keys per page (at most 200)."),
         ],
-        responses={200: OutputSerializer, **_errors(400, 401, 403)},
+        responses={200: page_of(ApiKeySerializer, "ApiKeyPage"), **error_responses(400)},
     )
     def get(self, request: Request) -> Response:
         keys = api_key_list(principal=self.principal, filters=request.query_params)
@@ -138,13 +108,11 @@ class ApiKeyListApi(TenantApi):
         summary="Create an API key",
         description="Answers the full key as `key`, once; no other response contains it.",
         request=InputSerializer,
-        responses={201: IssuedApiKeySerializer, **_errors(400, 401, 403)},
+        responses={201: IssuedApiKeySerializer, **error_responses(400)},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        account = self._target_account(data.pop("account", None))
+        data = self.validated(self.InputSerializer, request)
+        account = self.account_for_create(data.pop("account", None))
         issued = api_key_create(
             account=account,
             actor=self.principal,
@@ -152,29 +120,6 @@ class ApiKeyListApi(TenantApi):
             **data,
         )
         return Response(IssuedApiKeySerializer(issued).data, status=status.HTTP_201_CREATED)
-
-    def _target_account(self, account_id: int | None) -> Account:
-        """Platform staff name the tenant; everybody else creates keys in their own, and only there."""
-        if not self.principal.is_platform:
-            if account_id is not None or self.principal.account is None:
-                raise ApplicationError(
-                    "Keys are always created in your own account.",
-                    code="validation_error",
-                    details={"account": ["Not allowed."]},
-                )
-            return self.principal.account
-        if account_id is None:
-            raise ApplicationError(
-                "Platform staff must say which account the key is for.",
-                code="validation_error",
-                details={"account": ["This field is required."]},
-            )
-        account = Account.objects.filter(pk=account_id).first()
-        if account is None:
-            raise ApplicationError(
-                "No such account.", code="validation_error", details={"account": ["Unknown account."]}
-            )
-        return account
 
 
 class ApiKeyDetailApi(TenantApi):
@@ -185,7 +130,7 @@ class ApiKeyDetailApi(TenantApi):
     @extend_schema(
         operation_id="api_keys_retrieve",
         summary="Show an API key",
-        responses={200: ApiKeySerializer, **_errors(401, 403, 404)},
+        responses={200: ApiKeySerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(ApiKeySerializer(api_key_get(principal=self.principal, pk=pk)).data)
@@ -194,7 +139,7 @@ class ApiKeyDetailApi(TenantApi):
         operation_id="api_keys_revoke",
         summary="Revoke an API key",
         description="The key, and any old secret still in its rotation grace period, stops working at once.",
-        responses={204: OpenApiResponse(description="Revoked."), **_errors(401, 403, 404)},
+        responses={204: OpenApiResponse(description="Revoked."), **error_responses(404)},
     )
     def delete(self, request: Request, pk: int) -> Response:
         api_key = api_key_get(principal=self.principal, pk=pk)
@@ -221,17 +166,19 @@ class ApiKeyRotateApi(TenantApi):
         summary="Rotate an API key",
         description="Issues a new secret for the same key (same prefix). Answers the full new key once.",
         request=InputSerializer,
-        responses={200: IssuedApiKeySerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={
+            200: IssuedApiKeySerializer,
+            **error_responses(400, 404),
+            409: OpenApiResponse(ApiErrorSerializer, description="The key is revoked."),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         api_key = api_key_get(principal=self.principal, pk=pk)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         issued: IssuedKey = api_key_rotate(
             api_key=api_key,
             actor=self.principal,
             context=RequestContext.from_request(request),
-            **serializer.validated_data,
+            **self.validated(self.InputSerializer, request),
         )
         return Response(IssuedApiKeySerializer(issued).data)
 

@@ -6,8 +6,6 @@ attempts count toward a per-email and per-IP limit (`LOGIN_FAILURE_LIMIT`) → 4
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,22 +22,12 @@ from accounts.services.auth import (
     authenticate_with_password,
 )
 from core.apis import PublicApi
+from core.openapi import ApiErrorSerializer, error_responses
 from core.serializers import InputSerializer
 
 # Long enough for any passphrase; short enough that hashing it is never a denial of service.
 PASSWORD_MAX_LENGTH = 1024
 TOKEN_MAX_LENGTH = 4096
-
-
-class AuthErrorSerializer(serializers.Serializer[Any]):
-    """The error shape every endpoint answers: `{"code", "message", "details"}`."""
-
-    code = serializers.CharField(help_text="Machine-readable error code.")
-    message = serializers.CharField(help_text="Human-readable explanation.")
-    details = serializers.DictField(help_text="Per-field messages for validation errors; otherwise empty.")
-
-    class Meta:
-        ref_name = "AuthError"
 
 
 class TokenPairSerializer(serializers.Serializer[TokenPair]):
@@ -58,11 +46,11 @@ RETRY_AFTER = OpenApiParameter(
     description="Seconds until another attempt is allowed.",
 )
 BAD_REQUEST = OpenApiResponse(
-    AuthErrorSerializer,
+    ApiErrorSerializer,
     description="Malformed JSON, a missing or wrongly typed field, or an unknown field.",
 )
 INVALID_REFRESH = OpenApiResponse(
-    AuthErrorSerializer,
+    ApiErrorSerializer,
     description="The refresh token is invalid, expired, revoked or was already used.",
     examples=[
         OpenApiExample(
@@ -76,7 +64,7 @@ INVALID_REFRESH = OpenApiResponse(
         )
     ],
 )
-THROTTLED = OpenApiResponse(AuthErrorSerializer, description="Too many requests; see `Retry-After`.")
+THROTTLED = error_responses()[429]
 
 
 class TokenObtainApi(PublicApi):
@@ -106,7 +94,7 @@ class TokenObtainApi(PublicApi):
             200: TokenPairSerializer,
             400: BAD_REQUEST,
             401: OpenApiResponse(
-                AuthErrorSerializer,
+                ApiErrorSerializer,
                 description="Invalid email or password.",
                 examples=[
                     OpenApiExample(
@@ -117,7 +105,7 @@ class TokenObtainApi(PublicApi):
                 ],
             ),
             429: OpenApiResponse(
-                AuthErrorSerializer,
+                ApiErrorSerializer,
                 description="Too many failed sign-in attempts for this email or from this address.",
                 examples=[
                     OpenApiExample(
@@ -134,14 +122,10 @@ class TokenObtainApi(PublicApi):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = self.validated(self.InputSerializer, request)
         context = RequestContext.from_request(request)
         user = authenticate_with_password(
-            request=request,
-            email=serializer.validated_data["email"],
-            password=serializer.validated_data["password"],
-            context=context,
+            request=request, email=data["email"], password=data["password"], context=context
         )
         pair = auth_tokens_issue(user=user, context=context)
         return Response(TokenPairSerializer(pair).data)
@@ -171,11 +155,8 @@ class TokenRefreshApi(PublicApi):
         responses={200: TokenPairSerializer, 400: BAD_REQUEST, 401: INVALID_REFRESH, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        pair = auth_tokens_refresh(
-            raw_refresh=serializer.validated_data["refresh"], context=RequestContext.from_request(request)
-        )
+        data = self.validated(self.InputSerializer, request)
+        pair = auth_tokens_refresh(raw_refresh=data["refresh"], context=RequestContext.from_request(request))
         return Response(TokenPairSerializer(pair).data)
 
 
@@ -207,9 +188,8 @@ class LogoutApi(PublicApi):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        auth_logout(raw_refresh=serializer.validated_data["refresh"], context=RequestContext.from_request(request))
+        data = self.validated(self.InputSerializer, request)
+        auth_logout(raw_refresh=data["refresh"], context=RequestContext.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

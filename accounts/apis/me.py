@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
 from accounts.models import ApiKeyScope, Role
 from core.apis import TenantApi
+from core.openapi import error_responses
 from core.principals import Principal
 
 LEGACY_KEY_NAME = "Platform key"
@@ -54,15 +55,6 @@ class MeApiKeySerializer(serializers.Serializer[Any]):
 
     class Meta:
         ref_name = "MeApiKey"
-
-
-class MeErrorSerializer(serializers.Serializer[Any]):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-    class Meta:
-        ref_name = "MeError"
 
 
 def _account(principal: Principal) -> dict[str, Any] | None:
@@ -113,7 +105,7 @@ class MeApi(TenantApi):
                 serializers={"user": MeUserSerializer, "api_key": MeApiKeySerializer},
                 resource_type_field_name="type",
             ),
-            401: OpenApiResponse(MeErrorSerializer, description="Missing, invalid, expired or revoked credentials."),
+            401: error_responses()[401],
         },
     )
     def get(self, request: Request) -> Response:

@@ -107,10 +107,10 @@ class AccountCreateApi(_PlatformApi):
         responses={201: AccountOutputSerializer, **error_responses(400)},
     )
     def post(self, request: Request) -> Response:
-        serializer = AccountCreateApi.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         account = account_create(
-            actor=self.principal, context=RequestContext.from_request(request), **serializer.validated_data
+            actor=self.principal,
+            context=RequestContext.from_request(request),
+            **self.validated(AccountCreateApi.InputSerializer, request),
         )
         return Response(AccountOutputSerializer(account).data, status=status.HTTP_201_CREATED)
 
@@ -143,13 +143,11 @@ class AccountUpdateApi(_PlatformApi):
     )
     def patch(self, request: Request, pk: int) -> Response:
         account = self.get_account(pk)
-        serializer = AccountUpdateApi.InputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
         account = account_update(
             account=account,
             actor=self.principal,
             context=RequestContext.from_request(request),
-            **serializer.validated_data,
+            **self.validated(AccountUpdateApi.InputSerializer, request, partial=True),
         )
         return Response(AccountOutputSerializer(account).data)
 

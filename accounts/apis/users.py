@@ -21,7 +21,6 @@ from accounts.models import Account, Role, User
 from accounts.services.audit import RequestContext
 from accounts.services.users import user_create, user_delete, user_update
 from core.apis import TenantApi
-from core.exceptions import ApplicationError
 from core.openapi import error_responses
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer as BaseInputSerializer
@@ -102,20 +101,9 @@ class UserCreateApi(_UserApi):
             ref_name = "UserCreate"
 
     def _target_account(self, account_id: int | None) -> Account | None:
-        if not self.principal.is_platform:
-            if account_id is not None:
-                raise ApplicationError(
-                    "Invalid input.",
-                    code="validation_error",
-                    details={"account": ["Only platform staff may choose the account."]},
-                )
-            return self.principal.account
-        if account_id is None:
+        if self.principal.is_platform and account_id is None:
             return None  # user_create insists on it unless the role is SUPER_ADMIN
-        account = Account.objects.filter(pk=account_id).first()
-        if account is None:
-            raise ApplicationError("Invalid input.", code="validation_error", details={"account": ["No such account."]})
-        return account
+        return self.account_for_create(account_id)
 
     @extend_schema(
         operation_id="users_create",
@@ -128,9 +116,7 @@ class UserCreateApi(_UserApi):
         responses={201: UserOutputSerializer, **error_responses(400)},
     )
     def post(self, request: Request) -> Response:
-        serializer = UserCreateApi.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = self.validated(UserCreateApi.InputSerializer, request)
         account = self._target_account(data.pop("account", None))
         user = user_create(account=account, actor=self.principal, context=RequestContext.from_request(request), **data)
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -168,10 +154,11 @@ class UserUpdateApi(_UserApi):
     )
     def patch(self, request: Request, pk: int) -> Response:
         user = self.get_user(pk)
-        serializer = UserUpdateApi.InputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
         user = user_update(
-            user=user, actor=self.principal, context=RequestContext.from_request(request), **serializer.validated_data
+            user=user,
+            actor=self.principal,
+            context=RequestContext.from_request(request),
+            **self.validated(UserUpdateApi.InputSerializer, request, partial=True),
         )
         return Response(UserOutputSerializer(user).data)
 
