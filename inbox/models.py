@@ -23,6 +23,20 @@ class Channel(TimeStampedModel):
     app_secret = EncryptedTextField(blank=True, help_text="Falls back to WHATSAPP_APP_SECRET when empty.")
     verify_token = EncryptedTextField(blank=True, help_text="Falls back to WHATSAPP_VERIFY_TOKEN when empty.")
     is_active = models.BooleanField(default=True)
+    default_agent = models.ForeignKey(
+        "agents.Agent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="New conversations on this number start with this AI agent.",
+    )
+    handoff_rule = models.CharField(
+        max_length=16,
+        choices=[("unassigned", "Leave unassigned"), ("round_robin", "Round robin among USER and admins")],
+        default="unassigned",
+        help_text="Who gets a conversation an AI agent hands to the team.",
+    )
 
     class Meta:
         ordering = ["display_phone_number"]
@@ -87,6 +101,17 @@ class Conversation(TimeStampedModel):
     snoozed_until = models.DateTimeField(null=True, blank=True)
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     assignee = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    agent = models.ForeignKey(
+        "agents.Agent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        help_text="The AI agent holding the conversation (then it is pending for people).",
+    )
+    awaiting_agent_since = models.DateTimeField(
+        null=True, blank=True, help_text="A customer message went to the agent, which has not answered yet."
+    )
     labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True, help_text="Opens the 24-hour reply window.")
@@ -166,6 +191,7 @@ class Message(TimeStampedModel):
     failed_at = models.DateTimeField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True, help_text="Meta's error code and title when failed.")
     sender_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sender_agent = models.ForeignKey("agents.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]

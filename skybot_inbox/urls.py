@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from agents.webhooks import skybot_webhook
 from core import views as core_views
 from inbox.webhooks import whatsapp_webhook
 
@@ -10,6 +11,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("billing.urls")),
     path("", include("inbox.urls")),
+    path("", include("agents.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +24,7 @@ urlpatterns = [
     # Anything else under /api/ answers the API's JSON 404, also with DEBUG on.
     re_path(r"^api/(?P<path>.*)$", core_views.api_not_found),
     path("webhooks/whatsapp", whatsapp_webhook, name="whatsapp-webhook"),
+    path("webhooks/skybot", skybot_webhook, name="skybot-webhook"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.web_urls")),
     path("accounts/", include("allauth.urls")),

@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
+from skybot_inbox.settings.agents import *  # noqa: E402,F403
 from skybot_inbox.settings.auth import *  # noqa: E402,F403
 from skybot_inbox.settings.celery import *  # noqa: E402,F403
 from skybot_inbox.settings.channels import *  # noqa: E402,F403

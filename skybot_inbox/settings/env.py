@@ -175,3 +175,11 @@ GRAPH_API_TIMEOUT: float = env.float("GRAPH_API_TIMEOUT", default=10.0)
 N8N_MASTER_ROUTER_URL: str = env.str("N8N_MASTER_ROUTER_URL", default="")
 N8N_MASTER_ROUTER_NAME: str = env.str("N8N_MASTER_ROUTER_NAME", default="master-router")
 N8N_MASTER_ROUTER_SECRET: str = env.str("N8N_MASTER_ROUTER_SECRET", default="")
+
+# --- SkyBot runner (AI agents) -------------------------------------------------------------------
+SKYBOT_API_URL: str = env.str("SKYBOT_API_URL", default="").rstrip("/")
+SKYBOT_API_KEY: str = env.str("SKYBOT_API_KEY", default="")
+SKYBOT_WEBHOOK_SECRET: str = env.str("SKYBOT_WEBHOOK_SECRET", default="")
+SKYBOT_CONNECT_TIMEOUT: float = env.float("SKYBOT_CONNECT_TIMEOUT", default=5.0)
+SKYBOT_READ_TIMEOUT: float = env.float("SKYBOT_READ_TIMEOUT", default=30.0)
+AGENT_CREATE_RATE: str = env.str("AGENT_CREATE_RATE", default="5/m")

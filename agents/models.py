@@ -1,0 +1,174 @@
+"""AI agents: templates, a tenant's agents deployed as workflows on the SkyBot runner, the
+executions the runner reports back, and report exports."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Account, User
+from core.models import TimeStampedModel
+
+
+class AgentCategory(models.TextChoices):
+    SALES = "SALES", "Sales"
+    SUPPORT = "SUPPORT", "Support"
+    INTELLIGENCE = "INTELLIGENCE", "Intelligence"
+    FINANCE = "FINANCE", "Finance"
+    HR = "HR", "HR"
+    CUSTOM = "CUSTOM", "Custom"
+
+
+class AgentTemplate(TimeStampedModel):
+    """A kind of agent tenants can create; `config_schema` (JSON Schema) validates its config."""
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    category = models.CharField(max_length=16, choices=AgentCategory.choices)
+    description = models.TextField(blank=True)
+    config_schema = models.JSONField(default=dict)
+    workflow = models.JSONField(default=dict, blank=True, help_text="Workflow definition sent to the runner.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    DEPLOYING = "deploying", "Deploying"
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    FAILED = "failed", "Failed"
+    DELETED = "deleted", "Deleted"
+
+
+class Agent(TimeStampedModel):
+    """A tenant's agent, deployed as one workflow on the SkyBot runner."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="agents")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=16, choices=AgentCategory.choices)
+    template = models.ForeignKey(AgentTemplate, on_delete=models.PROTECT, related_name="agents")
+    config = models.JSONField(default=dict, blank=True)
+    channels = models.ManyToManyField("inbox.Channel", blank=True, related_name="agents")
+    status = models.CharField(max_length=16, choices=AgentStatus.choices, default=AgentStatus.DRAFT)
+    skybot_workflow_id = models.CharField(max_length=128, blank=True)
+    # Sent with every deploy of this agent, so a retried or duplicated job never creates a second
+    # workflow on the runner.
+    deploy_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    reply_timeout_seconds = models.PositiveIntegerField(
+        default=120, help_text="Hand the conversation to the team when the agent has not answered by then."
+    )
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="agent_account_created_idx"),
+            models.Index(fields=["account", "status"], name="agent_account_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExecutionStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class AgentExecution(models.Model):
+    """One run of an agent's workflow, as the runner reported it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="executions")
+    external_id = models.CharField(max_length=128, help_text="The runner's execution id.")
+    status = models.CharField(max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    input_summary = models.TextField(blank=True)
+    output_summary = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    conversation = models.ForeignKey(
+        "inbox.Conversation", on_delete=models.SET_NULL, null=True, blank=True, related_name="agent_executions"
+    )
+    message = models.ForeignKey("inbox.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "external_id"], name="execution_unique_external_id_per_agent"),
+            models.CheckConstraint(
+                name="execution_finished_has_time",
+                condition=Q(status="running") | Q(finished_at__isnull=False),
+            ),
+        ]
+        indexes = [
+            # Analytics scan executions by time for one agent or a whole tenant; carrying status and
+            # duration in the index lets PostgreSQL answer from the index alone.
+            models.Index(
+                fields=["agent", "started_at"], include=["status", "duration_ms"], name="execution_agent_time_idx"
+            ),
+            models.Index(
+                fields=["account", "started_at"], include=["status", "duration_ms"], name="execution_account_time_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id}/{self.external_id} ({self.status})"
+
+
+class RunnerEvent(models.Model):
+    """A runner webhook event we applied, by its id: redeliveries are recognised and ignored."""
+
+    event_id = models.CharField(max_length=128, unique=True)
+    type = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class ReportKind(models.TextChoices):
+    AGENT_EXECUTIONS = "agent_executions", "Agent executions"
+    CONVERSATIONS = "conversations", "Conversations"
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Report(TimeStampedModel):
+    """A CSV export written by a background job; the requester is emailed when it is ready."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="reports")
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=32, choices=ReportKind.choices)
+    date_from = models.DateTimeField()
+    date_to = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} report {self.pk} ({self.status})"
