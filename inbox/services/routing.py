@@ -1,8 +1,9 @@
 """Forwarding inbound messages to the tenant's n8n router (or the master router).
 
 Body (JSON, documented in docs/n8n-router.md): event, router, account, channel, conversation,
-contact and message. Signed `X-SkyBot-Signature: sha256=<hex HMAC-SHA256(secret, body)>` with
-`X-SkyBot-Timestamp`; every attempt is recorded as a `RouterDelivery`.
+contact and message. Signed `X-SkyBot-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." +
+body)>` with `X-SkyBot-Timestamp`; every attempt is recorded as a `RouterDelivery`. A tenant may
+configure its own router (`RouterConfig`, `/api/v1/router`) in place of the master router.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.db import transaction
 
+from accounts.models import Account
+from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from core.principals import Principal
 from inbox.models import Message, RouterConfig, RouterDelivery
 from inbox.serializers import message_event_data
 
@@ -101,3 +106,71 @@ def message_route(*, message: Message, attempt: int, final_attempt: bool = True)
     if error and retryable and not final_attempt:
         raise RouterUnavailable(error)
     return delivery
+
+
+# --- a tenant's own router (the override of the master router) ----------------------------------
+
+
+@transaction.atomic
+def router_config_update(
+    *,
+    account: Account,
+    actor: Principal,
+    url: str,
+    is_active: bool = True,
+    secret: str | None = None,
+    context: RequestContext = SYSTEM,
+) -> RouterConfig:
+    """Create or replace the tenant's own router. `secret=None` keeps the stored secret, `""` removes it."""
+    # Lock the tenant so two simultaneous first PUTs cannot both try to create its one config.
+    Account.objects.select_for_update().filter(pk=account.pk).first()
+    config = RouterConfig.objects.filter(account=account).first()
+    created = config is None
+    if config is None:
+        config = RouterConfig(account=account, url=url, is_active=is_active, secret=secret or "")
+        config.save()
+    else:
+        config.url = url
+        config.is_active = is_active
+        fields = ["url", "is_active", "updated_at"]
+        if secret is not None:
+            config.secret = secret
+            fields.append("secret")
+        config.save(update_fields=fields)
+    audit_log_record(
+        action="router.updated",
+        actor=actor,
+        account=account,
+        target=config,
+        context=context,
+        # whether a secret is set and whether this request changed it; never the value
+        metadata={
+            "url": config.url,
+            "is_active": config.is_active,
+            "created": created,
+            "has_secret": bool(config.secret),
+            "secret_changed": secret is not None,
+        },
+    )
+    return config
+
+
+@transaction.atomic
+def router_config_delete(*, account: Account, actor: Principal, context: RequestContext = SYSTEM) -> bool:
+    """Drop the tenant's own router, so its messages go to the master router again.
+
+    Answers whether there was one; nothing is audited when there was none.
+    """
+    config = RouterConfig.objects.select_for_update().filter(account=account).first()
+    if config is None:
+        return False
+    audit_log_record(
+        action="router.deleted",
+        actor=actor,
+        account=account,
+        target=config,
+        context=context,
+        metadata={"url": config.url, "is_active": config.is_active},
+    )
+    config.delete()
+    return True
