@@ -5,8 +5,9 @@ quickly. Measured on a 2-core machine, Django's request machinery and our middle
 more CPU than verifying and storing the notification itself, so the production WSGI application
 (`skybot_inbox.wsgi`) hands this one route straight to `accept_notification` — the same function the
 Django view calls — and keeps what matters here: the body-size cap, a request id header and log
-line, metrics, database connection hygiene and error reporting. Everything else, the subscription
-check (GET) included, goes through Django as usual. See docs/adr/0001-webhook-fast-path.md.
+line, metrics, Django's request signals (database connection hygiene) and error reporting.
+Everything else, the subscription check (GET) included, goes through Django as usual. See
+docs/adr/0001-webhook-fast-path.md.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import close_old_connections
+from django.core.signals import request_finished, request_started
 from prometheus_client import Histogram
 
 from core.exceptions import error_body
@@ -35,7 +36,13 @@ webhook_seconds = Histogram(
     ["status"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 413: "Request Entity Too Large", 500: "Internal Server Error"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    413: "Request Entity Too Large",
+    500: "Internal Server Error",
+}
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -98,7 +105,9 @@ class WhatsAppWebhookFastPath:
         if body is None:
             limit = settings.MAX_REQUEST_BODY_BYTES
             return Outcome(413, "request_too_large", f"The request body exceeds {limit} bytes.")
-        close_old_connections()
+        # The same signals Django's handler sends: they return database connections to the pool
+        # (close_old_connections) and reset per-request state, before and after.
+        request_started.send(sender=self.__class__, environ=environ)
         try:
             return accept_notification(body=body, signature=environ.get("HTTP_X_HUB_SIGNATURE_256", ""))
         except Exception:
@@ -109,4 +118,4 @@ class WhatsAppWebhookFastPath:
                 sentry_sdk.capture_exception()
             return Outcome(500, "server_error", "Internal server error.")
         finally:
-            close_old_connections()
+            request_finished.send(sender=self.__class__)

@@ -9,6 +9,8 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from inbox.models import InboundWebhookEvent, Message, WebhookEventStatus
 from inbox.tests.conftest import sign
@@ -17,7 +19,9 @@ from skybot_inbox.wsgi import application
 pytestmark = pytest.mark.django_db
 
 
-def call(body: bytes, *, signature: str | None = None, method: str = "POST", **extra: Any) -> tuple[str, dict[str, str], bytes]:
+def call(
+    body: bytes, *, signature: str | None = None, method: str = "POST", **extra: Any
+) -> tuple[str, dict[str, str], bytes]:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": "/webhooks/whatsapp",
@@ -35,7 +39,14 @@ def call(body: bytes, *, signature: str | None = None, method: str = "POST", **e
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         captured["status"], captured["headers"] = status, dict(headers)
 
-    content = b"".join(application(environ, start_response))
+    # Like Django's test client: the test's transaction must survive the request signals.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        content = b"".join(application(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return captured["status"], captured["headers"], content
 
 
@@ -87,7 +98,9 @@ def test_a_sane_request_id_is_kept(channel, sample):
 
 
 def test_other_requests_go_through_django(channel):
-    status, headers, content = call(b"", method="GET", QUERY_STRING="hub.mode=subscribe&hub.verify_token=x&hub.challenge=1")
+    status, headers, content = call(
+        b"", method="GET", QUERY_STRING="hub.mode=subscribe&hub.verify_token=x&hub.challenge=1"
+    )
     assert status.startswith("403")
     assert json.loads(content)["code"] == "verification_failed"
     assert headers["X-Frame-Options"] == "DENY"  # set by Django's middleware: the request went through Django
