@@ -18,6 +18,9 @@ class ContactSummarySerializer(serializers.ModelSerializer[Contact]):
 class ConversationSerializer(serializers.ModelSerializer[Conversation]):
     contact = ContactSummarySerializer(read_only=True)
     assignee = serializers.IntegerField(source="assignee_id", read_only=True, allow_null=True)
+    agent = serializers.IntegerField(
+        source="agent_id", read_only=True, allow_null=True, help_text="The AI agent holding the conversation."
+    )
     labels = serializers.SerializerMethodField()
     channel = serializers.IntegerField(source="channel_id", read_only=True)
 
@@ -29,6 +32,7 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
             "snoozed_until",
             "priority",
             "assignee",
+            "agent",
             "labels",
             "channel",
             "contact",

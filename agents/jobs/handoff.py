@@ -1,1 +1,45 @@
-"""Celery tasks: handoff."""
+"""Celery tasks: customer messages to the agent holding their conversation, and handing stale
+conversations to the team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from agents.skybot import SkyBotUnavailable
+from core.tasks import backoff, retry_task
+from inbox.models import Message
+
+__all__ = ["handoff_stale_conversations", "route_to_agent"]
+
+
+def _final(task: Any) -> bool:
+    return bool(task.request.retries >= task.max_retries)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def route_to_agent(self: Any, message_id: int) -> None:
+    """Send an inbound message to its conversation's agent; retried with backoff while the runner
+    is unavailable, handed to the team when it refuses or never comes back."""
+    from agents.services.handoff import message_route_to_agent
+
+    message = (
+        Message.objects.select_related("conversation__agent", "conversation__contact", "channel")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return
+    try:
+        message_route_to_agent(message=message, final_attempt=_final(self))
+    except SkyBotUnavailable as exc:
+        retry_task(self, exc=exc, countdown=backoff(self.request.retries, cap=60))
+
+
+@shared_task
+def handoff_stale_conversations() -> int:
+    """Beat: hand to the team conversations whose agent has not answered in time."""
+    from agents.services.handoff import conversations_handoff_stale
+
+    return conversations_handoff_stale()

@@ -12,6 +12,8 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.services.audit import RequestContext
+from agents.models import Agent, AgentStatus
+from agents.services.handoff import conversation_handoff
 from core.apis import TenantApi
 from core.openapi import error_responses, page_of
 from core.pagination import CursorPagination
@@ -57,6 +59,12 @@ class ConversationDetailApi(TenantApi):
         snoozed_until = serializers.DateTimeField(required=False, allow_null=True)
         priority = serializers.ChoiceField(choices=Priority.choices, required=False)
         assignee = serializers.IntegerField(required=False, allow_null=True, help_text="A teammate's user id, or null.")
+        agent = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="An active AI agent's id to hold the conversation (clears the assignee, status pending), "
+            "or null to take it from the agent.",
+        )
         labels = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20)
 
     def _conversation(self, pk: int) -> Conversation:
@@ -74,7 +82,7 @@ class ConversationDetailApi(TenantApi):
 
     @extend_schema(
         operation_id="conversations_update",
-        summary="Change status, assignee, priority or labels",
+        summary="Change status, assignee, AI agent, priority or labels",
         request=ConversationUpdateInput,
         responses={200: ConversationSerializer, **error_responses(400, 404)},
     )
@@ -88,6 +96,15 @@ class ConversationDetailApi(TenantApi):
             )
             if assignee_id and data["assignee"] is None:
                 raise serializers.ValidationError({"assignee": ["No such teammate."]})
+        if "agent" in data:
+            agent_id = data.pop("agent")
+            data["agent"] = (
+                Agent.objects.filter(pk=agent_id, account_id=conversation.account_id, status=AgentStatus.ACTIVE).first()
+                if agent_id is not None
+                else None
+            )
+            if agent_id is not None and data["agent"] is None:
+                raise serializers.ValidationError({"agent": ["No such active agent."]})
         conversation = conversation_update(
             conversation=conversation, actor=self.principal, context=RequestContext.from_request(request), **data
         )
@@ -106,6 +123,34 @@ class ConversationReadApi(TenantApi):
             Conversation.objects.select_related("contact").prefetch_related("labels"), pk=pk
         )
         conversation = conversation_mark_read(conversation=conversation, actor=self.principal)
+        return Response(ConversationSerializer(conversation).data)
+
+
+class ConversationHandoffApi(TenantApi):
+    class ConversationHandoffInput(InputSerializer):
+        reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+    @extend_schema(
+        operation_id="conversations_handoff",
+        summary="Take a conversation from its AI agent and give it to the team",
+        description=(
+            "The conversation becomes `open` and is assigned per its channel's handoff rule (left "
+            "unassigned, or round robin among USER and CLIENT_ADMIN teammates); `conversation.handoff` "
+            "reaches the inbox feed. 409 `not_held_by_agent` when no agent holds it."
+        ),
+        request=ConversationHandoffInput,
+        responses={200: ConversationSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = self.get_scoped_object(Conversation.objects.all(), pk=pk)
+        data = self.validated(self.ConversationHandoffInput, request)
+        conversation_handoff(
+            conversation=conversation,
+            actor=self.principal,
+            reason=data["reason"],
+            context=RequestContext.from_request(request),
+        )
+        conversation = Conversation.objects.select_related("contact").prefetch_related("labels").get(pk=pk)
         return Response(ConversationSerializer(conversation).data)
 
 
@@ -167,5 +212,6 @@ urlpatterns = [
     path("conversations", ConversationListApi.as_view(), name="conversation-list"),
     path("conversations/<int:pk>", ConversationDetailApi.as_view(), name="conversation-detail"),
     path("conversations/<int:pk>/read", ConversationReadApi.as_view(), name="conversation-read"),
+    path("conversations/<int:pk>/handoff", ConversationHandoffApi.as_view(), name="conversation-handoff"),
     path("conversations/<int:pk>/messages", ConversationMessagesApi.as_view(), name="conversation-messages"),
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from agents.models import Agent, AgentStatus
 from core.exceptions import ApplicationError
 from core.principals import Principal
 from core.realtime import publish
@@ -29,9 +30,45 @@ def conversation_update(
     snoozed_until: datetime | None = _UNSET,
     priority: str | None = None,
     assignee: User | None = _UNSET,
+    agent: Agent | None = _UNSET,
     labels: list[str] | None = None,
 ) -> Conversation:
+    """Change what was given. An AI agent and a person never hold a conversation together: giving
+    it to an agent clears the assignee and makes it `pending` for people; giving it to a person (or
+    taking it from the agent) releases the agent and reopens a pending conversation."""
     changed: dict[str, Any] = {}
+    if agent is not _UNSET and agent is not None and assignee is not _UNSET and assignee is not None:
+        raise ApplicationError(
+            "Give the conversation to an agent or to a person, not both.",
+            code="validation_error",
+            details={"agent": ["Cannot be set together with an assignee."]},
+        )
+    releasing = False
+    if agent is not _UNSET and (agent.pk if agent else None) != conversation.agent_id:
+        if agent is not None:
+            if agent.account_id != conversation.account_id or agent.status != AgentStatus.ACTIVE:
+                raise ApplicationError(
+                    "No such active agent.", code="validation_error", details={"agent": ["No such active agent."]}
+                )
+            if status is not None and status != ConversationStatus.PENDING:
+                raise ApplicationError(
+                    "A conversation held by an agent is pending for people.",
+                    code="validation_error",
+                    details={"status": ["Must be pending (or left out) when an agent takes the conversation."]},
+                )
+            assignee, status = None, ConversationStatus.PENDING
+        else:
+            releasing = True
+        conversation.agent = agent
+        conversation.awaiting_agent_since = None
+        changed["agent"] = agent.pk if agent else None
+    elif assignee is not _UNSET and assignee is not None and conversation.agent_id is not None:
+        conversation.agent = None
+        conversation.awaiting_agent_since = None
+        changed["agent"] = None
+        releasing = True
+    if releasing and status is None and conversation.status == ConversationStatus.PENDING:
+        status = ConversationStatus.OPEN
     if assignee is not _UNSET and assignee != conversation.assignee:
         if assignee is not None and (assignee.account_id != conversation.account_id or not assignee.is_active):
             raise ApplicationError(

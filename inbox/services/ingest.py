@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from agents.models import Agent, AgentStatus
 from core.bulk import bulk_update_rows
 from core.locks import lock_keys
 from core.realtime import FeedEvent, publish_many
@@ -189,15 +190,35 @@ def _contacts(wanted: dict[tuple[int, str], str]) -> dict[tuple[int, str], Conta
 
 
 def _conversations(
-    pairs: dict[tuple[int, int], tuple[int, datetime]],
+    pairs: dict[tuple[int, int], tuple[int, datetime]], default_agents: dict[int, int]
 ) -> tuple[dict[tuple[int, int], Conversation], set[int]]:
-    """Conversations for (channel_id, contact_id), created where missing; locked for update."""
+    """Conversations for (channel_id, contact_id), created where missing; locked for update.
+
+    A new conversation on a channel whose default agent (`default_agents`: channel id → agent id)
+    is active starts held by that agent, pending for people."""
     found = _rows(Conversation.objects.select_for_update(), pairs, "channel_id", "contact_id")
-    new = [
-        Conversation(account_id=account_id, channel_id=channel_id, contact_id=contact_id, last_message_at=first_at)
-        for (channel_id, contact_id), (account_id, first_at) in pairs.items()
-        if (channel_id, contact_id) not in found
-    ]
+    missing = [pair for pair in pairs if pair not in found]
+    wanted_agents = {default_agents[channel_id] for channel_id, _ in missing if channel_id in default_agents}
+    active_agents = (
+        set(Agent.objects.filter(pk__in=wanted_agents, status=AgentStatus.ACTIVE).values_list("pk", flat=True))
+        if wanted_agents
+        else set()
+    )
+    new = []
+    for channel_id, contact_id in missing:
+        account_id, first_at = pairs[(channel_id, contact_id)]
+        agent_id = default_agents.get(channel_id)
+        held = agent_id in active_agents
+        new.append(
+            Conversation(
+                account_id=account_id,
+                channel_id=channel_id,
+                contact_id=contact_id,
+                last_message_at=first_at,
+                agent_id=agent_id if held else None,
+                status=ConversationStatus.PENDING if held else ConversationStatus.OPEN,
+            )
+        )
     # The channels are locked, and only ingestion opens conversations: no other writer can race us.
     for conversation in Conversation.objects.bulk_create(new):
         found[(conversation.channel_id, conversation.contact_id)] = conversation
@@ -243,7 +264,8 @@ def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], 
         pair = (channel.pk, contact.pk)
         pairs[pair] = (channel.account_id, min(when, pairs.get(pair, (0, when))[1]))
         prepared.append((pair, channel, raw, wamid, when))
-    conversations, created_ids = _conversations(pairs)
+    default_agents = {channel.pk: channel.default_agent_id for _, (channel, _, _) in fresh if channel.default_agent_id}
+    conversations, created_ids = _conversations(pairs, default_agents)
 
     messages = []
     for pair, channel, raw, wamid, when in prepared:
@@ -268,10 +290,13 @@ def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], 
             conversation.last_inbound_at = when
         if parsed["type"] != MessageType.REACTION:
             conversation.unread_count += 1
-        # A customer writing again brings a resolved or snoozed thread back to the team.
+        # A customer writing again brings a resolved or snoozed thread back to the team (or to the
+        # agent holding it, which then owes an answer: see agents.services.handoff).
         if conversation.status in (ConversationStatus.RESOLVED, ConversationStatus.SNOOZED):
-            conversation.status = ConversationStatus.OPEN
+            conversation.status = ConversationStatus.PENDING if conversation.agent_id else ConversationStatus.OPEN
             conversation.snoozed_until = None
+        if conversation.agent_id is not None and conversation.awaiting_agent_since is None:
+            conversation.awaiting_agent_since = now
     Message.objects.bulk_create(messages, batch_size=BATCH_SIZE)
     result.messages_created += len(messages)
     touched = {m.conversation_id for m in messages}
@@ -279,7 +304,16 @@ def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], 
     for conversation in changed:
         conversation.updated_at = now
     bulk_update_rows(
-        changed, ["last_message_at", "last_inbound_at", "unread_count", "status", "snoozed_until", "updated_at"]
+        changed,
+        [
+            "last_message_at",
+            "last_inbound_at",
+            "unread_count",
+            "status",
+            "snoozed_until",
+            "awaiting_agent_since",
+            "updated_at",
+        ],
     )
 
     fresh_conversations = list(
@@ -347,7 +381,9 @@ def _apply_statuses(batch: _Batch, result: DrainResult, feed: list[FeedEvent], d
 
 
 def _follow_up(messages: list[Message]) -> None:
-    """After commit: forward to the n8n router where one is configured, download media."""
+    """After commit: forward to the n8n router where one is configured, to the AI agent holding the
+    conversation, and download media."""
+    from agents.jobs.handoff import route_to_agent
     from inbox import tasks
 
     accounts = {m.account_id for m in messages}
@@ -359,6 +395,8 @@ def _follow_up(messages: list[Message]) -> None:
     for message in messages:
         if message.account_id in routed:
             tasks.route_inbound_message.delay(message.pk)
+        if message.conversation.agent_id is not None:
+            route_to_agent.delay(message.pk)
         if message.type in MEDIA_TYPES and message.media.get("id"):
             tasks.download_media.delay(message.pk)
 
@@ -369,7 +407,7 @@ def _ingest_batch(events: list[InboundWebhookEvent], result: DrainResult) -> Non
     channels = {
         c.phone_number_id: c
         for c in Channel.objects.filter(phone_number_id__in=numbers, is_active=True).only(
-            "id", "account_id", "phone_number_id"
+            "id", "account_id", "phone_number_id", "default_agent_id"
         )
     }
     lock_keys("inbox.channel", [c.pk for c in channels.values()])

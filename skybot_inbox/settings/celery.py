@@ -18,4 +18,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "inbox-redrive-pending-deliveries": {"task": "inbox.tasks.redrive_pending_events", "schedule": 30.0},
+    # No customer waits on a broken bot: hand conversations to the team when the agent is silent.
+    "agents-handoff-stale-conversations": {"task": "agents.jobs.handoff.handoff_stale_conversations", "schedule": 30.0},
 }
