@@ -129,6 +129,12 @@ class Conversation(TimeStampedModel):
         indexes = [
             models.Index(fields=["account", "-last_message_at", "-id"], name="conv_account_activity_idx"),
             models.Index(fields=["account", "status", "-last_message_at"], name="conv_account_status_idx"),
+            # The hand-off beat task looks for conversations an agent has left waiting too long.
+            models.Index(
+                fields=["awaiting_agent_since"],
+                condition=Q(awaiting_agent_since__isnull=False),
+                name="conv_awaiting_agent_idx",
+            ),
         ]
 
     def __str__(self) -> str:
