@@ -1,7 +1,277 @@
-"""agents API."""
+"""A tenant's AI agents: list, create (rate-limited), show, update, delete, and the lifecycle
+actions deploy-to-skybot, activate, deactivate. Reads: VIEWER and up; writes: CLIENT_ADMIN and up."""
 
 from __future__ import annotations
 
 from typing import Any
 
-urlpatterns: list[Any] = []
+from django.conf import settings
+from django.urls import path
+from django_ratelimit.core import get_usage
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Role
+from accounts.services.audit import RequestContext
+from agents.models import Agent, AgentCategory, AgentStatus
+from agents.selectors import LISTED_STATUSES, agent_list, agents_visible
+from agents.services.agents import (
+    agent_activate,
+    agent_create,
+    agent_deactivate,
+    agent_delete,
+    agent_deploy,
+    agent_update,
+)
+from core.apis import TenantApi
+from core.exceptions import RateLimited
+from core.openapi import ERROR_DESCRIPTIONS, ApiErrorSerializer, error_responses, page_of
+from core.pagination import CursorPagination
+from core.principals import Principal
+from core.serializers import InputSerializer
+
+ADMIN_WRITES: dict[str, str] = {
+    "GET": Role.VIEWER,
+    "HEAD": Role.VIEWER,
+    "OPTIONS": Role.VIEWER,
+    "POST": Role.CLIENT_ADMIN,
+    "PATCH": Role.CLIENT_ADMIN,
+    "DELETE": Role.CLIENT_ADMIN,
+}
+CREATE_LIMIT_GROUP = "agent-create"
+
+CONFLICT = OpenApiResponse(
+    ApiErrorSerializer,
+    description="Code `invalid_transition`: the agent's status does not allow this; `details` names `from` and `to`.",
+)
+RUNNER_ERRORS = {
+    409: CONFLICT,
+    502: OpenApiResponse(
+        ApiErrorSerializer, description="Code `skybot_rejected`: the SkyBot runner refused; its message is passed on."
+    ),
+    503: OpenApiResponse(
+        ApiErrorSerializer,
+        description=f"Code `skybot_unavailable` or `skybot_not_configured`. {ERROR_DESCRIPTIONS[503]}",
+    ),
+}
+
+
+class AgentSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    account = serializers.IntegerField(source="account_id")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.ChoiceField(choices=AgentCategory.choices, help_text="The template's category.")
+    template = serializers.SlugField(source="template.key", help_text="Key of the template it was made from.")
+    config = serializers.JSONField(help_text="Satisfies the template's `config_schema`.")
+    channels = serializers.SerializerMethodField(help_text="Ids of the channels it answers.")
+    status = serializers.ChoiceField(choices=AgentStatus.choices)
+    skybot_workflow_id = serializers.CharField(help_text="Its workflow on the SkyBot runner (empty until deployed).")
+    deployed_at = serializers.DateTimeField(allow_null=True, help_text="When the last deployment finished.")
+    last_error = serializers.CharField(help_text="Why the last deployment failed (empty when it did not).")
+    reply_timeout_seconds = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "Agent"
+
+    def get_channels(self, agent: Agent) -> list[int]:
+        return [channel.pk for channel in agent.channels.all()]  # prefetched
+
+
+def _create_limit_usage(request: Request, principal: Principal, *, increment: bool) -> dict[str, Any]:
+    key = str(principal.pk)  # per person or per API key
+    usage = get_usage(
+        request,
+        group=CREATE_LIMIT_GROUP,
+        key=lambda _group, _request: key,
+        rate=settings.AGENT_CREATE_RATE,
+        increment=increment,
+    )
+    return usage or {"count": 0, "limit": 1, "time_left": 0}
+
+
+class _AgentApi(TenantApi):
+    required_roles = ADMIN_WRITES
+
+    def agent(self, pk: int) -> Agent:
+        """The caller's agent (not deleted); the same 404 for missing, deleted and other tenants'."""
+        return self.get_scoped_object(agents_visible(scoped=Agent.objects.all()), pk=pk)
+
+    def answer(self, agent: Agent, *, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = agents_visible(scoped=Agent.objects.filter(pk=agent.pk)).first() or agent
+        return Response(AgentSerializer(fresh).data, status=status_code)
+
+
+class AgentListApi(_AgentApi):
+    class InputSerializer(InputSerializer):
+        name = serializers.CharField(max_length=100)
+        template = serializers.SlugField(max_length=64, help_text="Key of an agent template.")
+        config = serializers.DictField(
+            child=serializers.JSONField(), help_text="Must satisfy the template's `config_schema`."
+        )
+        description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+        channels = serializers.ListField(
+            child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=100
+        )
+        reply_timeout_seconds = serializers.IntegerField(
+            min_value=10,
+            max_value=3600,
+            required=False,
+            default=120,
+            help_text="Hand the conversation to the team when the agent has not answered by then.",
+        )
+        account = serializers.IntegerField(required=False, min_value=1, help_text="Platform staff only: the tenant.")
+
+        class Meta:
+            ref_name = "AgentCreateInput"
+
+    @extend_schema(
+        operation_id="agents_list",
+        summary="List agents",
+        description="Newest first; deleted agents are not listed.",
+        parameters=[
+            OpenApiParameter("status", str, enum=[value for value, _ in LISTED_STATUSES]),
+            OpenApiParameter("category", str, enum=AgentCategory.values),
+            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of another page."),
+            OpenApiParameter("page_size", int, description="Agents per page (at most 200)."),
+        ],
+        responses={200: page_of(AgentSerializer, "AgentPage"), **error_responses(400)},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = agent_list(scoped=self.scoped(Agent.objects.all()), filters=request.query_params)
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(AgentSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="agents_create",
+        summary="Create an agent",
+        description=(
+            "Validates `config` against the template's JSON Schema (400 naming each failing JSON path, "
+            "e.g. `config.max_discount_percent`) and starts its deployment to the SkyBot runner in the "
+            "background: the answer has `status` `deploying`. Limited per person or API key "
+            "(`AGENT_CREATE_RATE`, 5 a minute by default)."
+        ),
+        request=InputSerializer,
+        responses={201: AgentSerializer, **error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        usage = _create_limit_usage(request, self.principal, increment=False)
+        if usage["count"] >= usage["limit"]:
+            raise RateLimited("Too many agents created; try again later.", retry_after=usage["time_left"])
+        data = self.validated(self.InputSerializer, request)
+        account = self.account_for_create(data.pop("account", None))
+        agent = agent_create(
+            account=account, actor=self.principal, context=RequestContext.from_request(request), **data
+        )
+        _create_limit_usage(request, self.principal, increment=True)
+        return self.answer(agent, status_code=status.HTTP_201_CREATED)
+
+
+class AgentDetailApi(_AgentApi):
+    class InputSerializer(InputSerializer):
+        name = serializers.CharField(max_length=100, required=False)
+        description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+        config = serializers.DictField(
+            child=serializers.JSONField(),
+            required=False,
+            help_text="Validated again; an agent already deployed is redeployed with it.",
+        )
+        channels = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=100)
+        reply_timeout_seconds = serializers.IntegerField(min_value=10, max_value=3600, required=False)
+
+        class Meta:
+            ref_name = "AgentUpdateInput"
+
+    @extend_schema(
+        operation_id="agents_retrieve",
+        summary="Show an agent",
+        responses={200: AgentSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(AgentSerializer(self.agent(pk)).data)
+
+    @extend_schema(
+        operation_id="agents_update",
+        summary="Update an agent",
+        description=(
+            "Changes `name`, `description`, `config`, `channels` or `reply_timeout_seconds`. A new "
+            "`config` of an agent that is active, inactive or failed redeploys it (`status` `deploying`); "
+            "while it is deploying its `config` cannot change (409)."
+        ),
+        request=InputSerializer,
+        responses={200: AgentSerializer, **error_responses(400, 404), 409: CONFLICT},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        agent = self.agent(pk)
+        data = self.validated(self.InputSerializer, request)
+        agent = agent_update(agent=agent, actor=self.principal, context=RequestContext.from_request(request), **data)
+        return self.answer(agent)
+
+    @extend_schema(
+        operation_id="agents_delete",
+        summary="Delete an agent",
+        description=(
+            "Deactivates and deletes its workflow on the SkyBot runner, then marks the agent deleted: "
+            "it leaves lists and answers 404. If the runner fails, nothing changes (502/503)."
+        ),
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404), **RUNNER_ERRORS},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        agent_delete(agent=self.agent(pk), actor=self.principal, context=RequestContext.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AgentDeployApi(_AgentApi):
+    @extend_schema(
+        operation_id="agents_deploy",
+        summary="Deploy an agent to the SkyBot runner (again)",
+        description=(
+            "Starts a new deployment in the background (`status` `deploying`); allowed from draft, "
+            "active, inactive and failed. A paused (inactive) agent stays paused once redeployed."
+        ),
+        request=None,
+        responses={202: AgentSerializer, **error_responses(404), 409: CONFLICT},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        agent = agent_deploy(agent=self.agent(pk), actor=self.principal, context=RequestContext.from_request(request))
+        return self.answer(agent, status_code=status.HTTP_202_ACCEPTED)
+
+
+class AgentActivateApi(_AgentApi):
+    @extend_schema(
+        operation_id="agents_activate",
+        summary="Activate an inactive agent",
+        request=None,
+        responses={200: AgentSerializer, **error_responses(404), **RUNNER_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        agent = agent_activate(agent=self.agent(pk), actor=self.principal, context=RequestContext.from_request(request))
+        return self.answer(agent)
+
+
+class AgentDeactivateApi(_AgentApi):
+    @extend_schema(
+        operation_id="agents_deactivate",
+        summary="Deactivate an active agent",
+        request=None,
+        responses={200: AgentSerializer, **error_responses(404), **RUNNER_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        agent = agent_deactivate(
+            agent=self.agent(pk), actor=self.principal, context=RequestContext.from_request(request)
+        )
+        return self.answer(agent)
+
+
+urlpatterns = [
+    path("agents", AgentListApi.as_view(), name="agent-list"),
+    path("agents/<int:pk>", AgentDetailApi.as_view(), name="agent-detail"),
+    path("agents/<int:pk>/deploy-to-skybot", AgentDeployApi.as_view(), name="agent-deploy"),
+    path("agents/<int:pk>/activate", AgentActivateApi.as_view(), name="agent-activate"),
+    path("agents/<int:pk>/deactivate", AgentDeactivateApi.as_view(), name="agent-deactivate"),
+]
