@@ -55,3 +55,7 @@ bench-ingest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache
+
+.PHONY: bench-analytics
+bench-analytics: $(STAMP)
+	$(BIN)/python bench/analytics/run.py $(BENCH_ARGS)

@@ -1,0 +1,386 @@
+"""Execution analytics: exact figures on a known data set, buckets, caching, and the API's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Account, User
+from agents.cache import analytics_invalidate
+from agents.models import Agent, AgentStatus, ExecutionStatus
+from agents.services.analytics import (
+    AnalyticsRangeError,
+    account_analytics,
+    agent_analytics,
+    analytics_range,
+)
+from agents.tests.factories import AgentExecutionFactory, AgentFactory
+
+FROM = datetime(2026, 3, 1, tzinfo=UTC)
+TO = datetime(2026, 3, 3, tzinfo=UTC)
+QUERY = {"from": "2026-03-01T00:00:00Z", "to": "2026-03-03T00:00:00Z"}
+
+
+def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, second, tzinfo=UTC)
+
+
+def execution(agent: Agent, started_at: datetime, status: str, duration_ms: int | None) -> None:
+    if status == ExecutionStatus.RUNNING:
+        AgentExecutionFactory(agent=agent, started_at=started_at, status=status, duration_ms=None, finished_at=None)
+    else:
+        AgentExecutionFactory(agent=agent, started_at=started_at, status=status, duration_ms=duration_ms)
+
+
+@pytest.fixture
+def agent(account: Account) -> Agent:
+    return AgentFactory(account=account, status=AgentStatus.ACTIVE)
+
+
+@pytest.fixture
+def data_set(account: Account, other_account: Account, agent: Agent) -> dict[str, Agent]:
+    """Agent A: 7 executions in range (4 succeeded, 2 failed, 1 running) plus 2 just outside it;
+    agent B of the same tenant: 1; another tenant's agent: 1 (never counted)."""
+    S, F, R = ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.RUNNING
+    for started_at, status, duration in [
+        (at(1, 9, 15), S, 100),
+        (at(1, 9, 45), S, 200),
+        (at(1, 10, 5), F, 300),
+        (at(1, 23, 59, 59), S, 400),
+        (at(2, 0, 0), S, 500),
+        (at(2, 12, 0), F, 1000),
+        (at(2, 13, 0), R, None),
+        (FROM - timedelta(seconds=1), S, 9999),  # before the range
+        (TO, S, 9999),  # the end is exclusive
+    ]:
+        execution(agent, started_at, status, duration)
+    agent_b = AgentFactory.create(account=account, template=agent.template)
+    execution(agent_b, at(1, 9, 30), S, 700)
+    stranger = AgentFactory.create(account=other_account, template=agent.template)
+    execution(stranger, at(1, 9, 30), F, 50)
+    return {"a": agent, "b": agent_b, "stranger": stranger}
+
+
+def series_of(answer: dict[str, Any]) -> list[tuple[datetime, int, int, int]]:
+    return [(b["bucket"], b["total"], b["succeeded"], b["failed"]) for b in answer["series"]]
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+def test_agent_figures_by_day_are_exact(data_set: dict[str, Agent]) -> None:
+    # given the known data set
+    window = analytics_range(date_from=FROM, date_to=TO, interval="day")
+
+    # when agent A's analytics are computed
+    answer = agent_analytics(agent=data_set["a"], window=window)
+
+    # then counts, rate and percentiles (percentile_cont interpolation over 100..1000) are exact
+    assert answer["totals"] == {"total": 7, "succeeded": 4, "failed": 2, "running": 1}
+    assert answer["success_rate"] == 0.6667
+    assert answer["p50_duration_ms"] == 350.0
+    assert answer["p95_duration_ms"] == 875.0
+    assert series_of(answer) == [(at(1, 0), 4, 3, 1), (at(2, 0), 3, 1, 1)]
+
+
+def test_account_figures_include_every_agent_of_the_tenant_only(data_set: dict[str, Agent], account: Account) -> None:
+    # given the known data set
+    window = analytics_range(date_from=FROM, date_to=TO, interval="day")
+
+    # when the tenant's analytics are computed
+    answer = account_analytics(account=account, window=window)
+
+    # then agent B counts and the other tenant's execution does not
+    assert answer["totals"] == {"total": 8, "succeeded": 5, "failed": 2, "running": 1}
+    assert answer["success_rate"] == 0.7143
+    assert answer["p50_duration_ms"] == 400.0
+    assert answer["p95_duration_ms"] == 910.0
+    assert series_of(answer) == [(at(1, 0), 5, 4, 1), (at(2, 0), 3, 1, 1)]
+
+
+def test_hourly_series_has_one_bucket_per_hour_with_empty_ones(data_set: dict[str, Agent]) -> None:
+    # given a two-day range by the hour
+    window = analytics_range(date_from=FROM, date_to=TO, interval="hour")
+
+    # when agent A's analytics are computed
+    answer = agent_analytics(agent=data_set["a"], window=window)
+
+    # then there are 48 buckets and only the hours with executions are non-zero
+    assert len(answer["series"]) == 48
+    assert answer["series"][0]["bucket"] == at(1, 0)
+    assert answer["series"][-1]["bucket"] == at(2, 23)
+    non_empty = [row for row in series_of(answer) if row[1]]
+    assert non_empty == [
+        (at(1, 9), 2, 2, 0),
+        (at(1, 10), 1, 0, 1),
+        (at(1, 23), 1, 1, 0),
+        (at(2, 0), 1, 1, 0),
+        (at(2, 12), 1, 0, 1),
+        (at(2, 13), 1, 0, 0),
+    ]
+    assert answer["totals"]["total"] == 7
+
+
+def test_a_range_starting_mid_day_starts_its_series_at_that_day(data_set: dict[str, Agent]) -> None:
+    # given a range from 1 March 09:30 to 2 March 12:00 (exclusive)
+    window = analytics_range(date_from=at(1, 9, 30), date_to=at(2, 12), interval="day")
+
+    # when agent A's analytics are computed
+    answer = agent_analytics(agent=data_set["a"], window=window)
+
+    # then the buckets are whole days and only executions inside the range count
+    assert series_of(answer) == [(at(1, 0), 3, 2, 1), (at(2, 0), 1, 1, 0)]
+    assert answer["p50_duration_ms"] == 350.0  # 200, 300, 400, 500
+
+
+def test_no_executions_gives_zeros_and_nulls(agent: Agent) -> None:
+    # given an agent without executions
+    window = analytics_range(date_from=FROM, date_to=TO, interval="day")
+
+    # when its analytics are computed
+    answer = agent_analytics(agent=agent, window=window)
+
+    # then counts are zero and rates are null
+    assert answer["totals"] == {"total": 0, "succeeded": 0, "failed": 0, "running": 0}
+    assert answer["success_rate"] is None
+    assert answer["p50_duration_ms"] is None
+    assert answer["p95_duration_ms"] is None
+    assert series_of(answer) == [(at(1, 0), 0, 0, 0), (at(2, 0), 0, 0, 0)]
+
+
+def test_single_execution_percentiles_are_its_duration(agent: Agent) -> None:
+    # given one finished execution
+    execution(agent, at(1, 8), ExecutionStatus.SUCCEEDED, 1234)
+
+    # when analytics are computed
+    answer = agent_analytics(agent=agent, window=analytics_range(date_from=FROM, date_to=TO))
+
+    # then both percentiles are that duration
+    assert answer["p50_duration_ms"] == 1234.0
+    assert answer["p95_duration_ms"] == 1234.0
+
+
+def test_default_range_is_the_last_seven_days_ending_on_a_five_minute_boundary() -> None:
+    # given no from/to
+    now = datetime(2026, 3, 10, 12, 1, 30, tzinfo=UTC)
+
+    # when the range is resolved
+    window = analytics_range(date_from=None, date_to=None, now=now)
+
+    # then it ends at the next 5-minute mark and starts 7 days earlier
+    assert window.date_to == datetime(2026, 3, 10, 12, 5, tzinfo=UTC)
+    assert window.date_from == datetime(2026, 3, 3, 12, 5, tzinfo=UTC)
+    assert window.interval == "day"
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "interval", "field"),
+    [
+        (TO, FROM, "day", "from"),
+        (FROM, FROM, "day", "from"),
+        (FROM, FROM + timedelta(days=367), "day", "to"),
+        (FROM, FROM + timedelta(days=32), "hour", "interval"),
+        (FROM, TO, "week", "interval"),
+    ],
+)
+def test_range_limits(date_from: datetime, date_to: datetime, interval: str, field: str) -> None:
+    # when an impossible range is asked for, then the offending parameter is named
+    with pytest.raises(AnalyticsRangeError) as caught:
+        analytics_range(date_from=date_from, date_to=date_to, interval=interval)
+    assert list(caught.value.errors) == [field]
+
+
+# -- cache ---------------------------------------------------------------------------------------
+
+
+def test_second_call_is_served_from_the_cache_without_queries(
+    data_set: dict[str, Agent], account: Account, django_assert_num_queries: Any
+) -> None:
+    # given a computed answer
+    window = analytics_range(date_from=FROM, date_to=TO)
+    first = account_analytics(account=account, window=window)
+
+    # when the same analytics are asked for again
+    with django_assert_num_queries(0):
+        second = account_analytics(account=account, window=window)
+
+    # then the same answer comes back
+    assert second == first
+
+
+def test_new_executions_show_after_invalidation_only(data_set: dict[str, Agent], account: Account) -> None:
+    # given cached analytics for the tenant and for agent A
+    window = analytics_range(date_from=FROM, date_to=TO)
+    assert account_analytics(account=account, window=window)["totals"]["total"] == 8
+    assert agent_analytics(agent=data_set["a"], window=window)["totals"]["total"] == 7
+
+    # when a new execution is stored without invalidating, then the cached answer is still served
+    execution(data_set["a"], at(2, 14), ExecutionStatus.SUCCEEDED, 600)
+    assert account_analytics(account=account, window=window)["totals"]["total"] == 8
+
+    # when the tenant's analytics are invalidated (as the execution writer does after commit)
+    analytics_invalidate(account.pk)
+
+    # then both the tenant's and the agent's answers are recomputed
+    assert account_analytics(account=account, window=window)["totals"]["total"] == 9
+    answer = agent_analytics(agent=data_set["a"], window=window)
+    assert answer["totals"] == {"total": 8, "succeeded": 5, "failed": 2, "running": 1}
+
+
+def test_invalidating_another_tenant_keeps_our_cache(
+    data_set: dict[str, Agent], account: Account, other_account: Account, django_assert_num_queries: Any
+) -> None:
+    # given cached analytics
+    window = analytics_range(date_from=FROM, date_to=TO)
+    account_analytics(account=account, window=window)
+
+    # when another tenant's analytics are invalidated
+    analytics_invalidate(other_account.pk)
+
+    # then ours are still served from the cache
+    with django_assert_num_queries(0):
+        account_analytics(account=account, window=window)
+
+
+# -- API -----------------------------------------------------------------------------------------
+
+
+def test_api_agent_analytics_for_a_viewer(
+    data_set: dict[str, Agent], viewer: User, client_for: Callable[[User], APIClient]
+) -> None:
+    # when a viewer reads agent A's analytics
+    response = client_for(viewer).get(f"/api/v1/agents/{data_set['a'].pk}/analytics", QUERY)
+
+    # then the documented shape comes back with the exact figures
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["totals"] == {"total": 7, "succeeded": 4, "failed": 2, "running": 1}
+    assert body["success_rate"] == 0.6667
+    assert body["p50_duration_ms"] == 350.0
+    assert body["p95_duration_ms"] == 875.0
+    assert body["interval"] == "day"
+    assert body["date_from"] == "2026-03-01T00:00:00Z"
+    assert body["date_to"] == "2026-03-03T00:00:00Z"
+    assert body["series"] == [
+        {"bucket": "2026-03-01T00:00:00Z", "total": 4, "succeeded": 3, "failed": 1},
+        {"bucket": "2026-03-02T00:00:00Z", "total": 3, "succeeded": 1, "failed": 1},
+    ]
+
+
+def test_api_account_analytics_hourly(
+    data_set: dict[str, Agent], viewer: User, client_for: Callable[[User], APIClient]
+) -> None:
+    # when the tenant's analytics are read by the hour
+    response = client_for(viewer).get("/api/v1/agents/analytics", {**QUERY, "interval": "hour"})
+
+    # then the totals cover every agent of the tenant and the series has 48 hours
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["totals"] == {"total": 8, "succeeded": 5, "failed": 2, "running": 1}
+    assert len(body["series"]) == 48
+    assert body["series"][9] == {"bucket": "2026-03-01T09:00:00Z", "total": 3, "succeeded": 3, "failed": 0}
+
+
+def test_api_default_range_is_seven_days(agent: Agent, viewer: User, client_for: Callable[[User], APIClient]) -> None:
+    # when no range is given
+    response = client_for(viewer).get(f"/api/v1/agents/{agent.pk}/analytics")
+
+    # then the last 7 days come back, one bucket per day touched
+    assert response.status_code == 200, response.content
+    body = response.json()
+    span = datetime.fromisoformat(body["date_to"]) - datetime.fromisoformat(body["date_from"])
+    assert span == timedelta(days=7)
+    assert len(body["series"]) in (7, 8)
+
+
+def test_api_with_an_api_key_and_a_bounded_query_count(
+    data_set: dict[str, Agent],
+    account: Account,
+    key_client_for: Callable[..., APIClient],
+    django_assert_max_num_queries: Any,
+) -> None:
+    # given a read-only key
+    client = key_client_for(account, ["read"])
+
+    # when the analytics are read twice
+    with django_assert_max_num_queries(8):
+        first = client.get(f"/api/v1/agents/{data_set['a'].pk}/analytics", QUERY)
+    with django_assert_max_num_queries(5):
+        second = client.get(f"/api/v1/agents/{data_set['a'].pk}/analytics", QUERY)
+
+    # then both answer the same; the second skipped the aggregate queries
+    assert first.status_code == 200
+    assert second.json() == first.json()
+
+
+def test_api_other_tenants_agent_is_404(
+    data_set: dict[str, Agent], viewer: User, client_for: Callable[[User], APIClient]
+) -> None:
+    # when a viewer asks for another tenant's agent (or a deleted or missing one)
+    client = client_for(viewer)
+    other = client.get(f"/api/v1/agents/{data_set['stranger'].pk}/analytics", QUERY)
+    missing = client.get("/api/v1/agents/999999/analytics", QUERY)
+    data_set["b"].status = AgentStatus.DELETED
+    data_set["b"].save(update_fields=["status"])
+    deleted = client.get(f"/api/v1/agents/{data_set['b'].pk}/analytics", QUERY)
+
+    # then all answer the same 404
+    assert other.status_code == 404
+    assert other.json() == missing.json() == deleted.json()
+    assert other.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "yesterday"}, "from"),
+        ({"to": "2026-13-01"}, "to"),
+        ({"interval": "week"}, "interval"),
+        ({"from": "2026-03-03T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "from"),
+        ({"from": "2025-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "to"),
+        ({"from": "2026-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z", "interval": "hour"}, "interval"),
+    ],
+)
+def test_api_bad_parameters_are_400_with_details(
+    agent: Agent, viewer: User, client_for: Callable[[User], APIClient], query: dict[str, str], field: str
+) -> None:
+    # when the range or interval is invalid
+    response = client_for(viewer).get(f"/api/v1/agents/{agent.pk}/analytics", query)
+
+    # then a 400 names the parameter
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert field in body["details"]
+
+
+def test_api_platform_staff_name_the_tenant(
+    data_set: dict[str, Agent],
+    account: Account,
+    viewer: User,
+    super_admin: User,
+    client_for: Callable[[User], APIClient],
+) -> None:
+    # when staff read a tenant's analytics, without and with `account`
+    staff = client_for(super_admin)
+    without = staff.get("/api/v1/agents/analytics", QUERY)
+    named = staff.get("/api/v1/agents/analytics", {**QUERY, "account": account.pk})
+    # and a tenant person tries to name a tenant
+    refused = client_for(viewer).get("/api/v1/agents/analytics", {**QUERY, "account": account.pk})
+
+    # then staff must name it, and only staff may
+    assert without.status_code == 400
+    assert named.status_code == 200
+    assert named.json()["totals"]["total"] == 8
+    assert refused.status_code == 400
+    assert "account" in refused.json()["details"]
+
+
+def test_api_needs_credentials(agent: Agent, api_client: APIClient) -> None:
+    # when nobody signs in, then 401
+    assert api_client.get("/api/v1/agents/analytics").status_code == 401
+    assert api_client.get(f"/api/v1/agents/{agent.pk}/analytics").status_code == 401
