@@ -114,7 +114,9 @@ def conversation_handoff(
     return locked
 
 
-def _handoff_from(*, conversation_id: int, agent_id: int, reason: str, stale_before: datetime | None = None) -> bool:
+def handoff_from_agent(
+    *, conversation_id: int, agent_id: int, reason: str, stale_before: datetime | None = None
+) -> bool:
     """Hand off on the platform's behalf, unless the agent let go (or answered) meanwhile."""
     with transaction.atomic():
         held = Q(pk=conversation_id, agent_id=agent_id)
@@ -155,7 +157,7 @@ def message_route_to_agent(*, message: Message, final_attempt: bool = True) -> b
         return False  # handed to a person meanwhile: people answer it
     if agent.status != AgentStatus.ACTIVE or not agent.skybot_workflow_id:
         logger.warning("agent_route_agent_not_active", agent_id=agent.pk, message_id=message.pk, status=agent.status)
-        _handoff_from(conversation_id=conversation.pk, agent_id=agent.pk, reason=REASON_AGENT_UNAVAILABLE)
+        handoff_from_agent(conversation_id=conversation.pk, agent_id=agent.pk, reason=REASON_AGENT_UNAVAILABLE)
         return False
     try:
         with SkyBotClient() as client:
@@ -174,7 +176,7 @@ def message_route_to_agent(*, message: Message, final_attempt: bool = True) -> b
         )
     else:
         return True
-    _handoff_from(conversation_id=conversation.pk, agent_id=agent.pk, reason=REASON_AGENT_UNAVAILABLE)
+    handoff_from_agent(conversation_id=conversation.pk, agent_id=agent.pk, reason=REASON_AGENT_UNAVAILABLE)
     return False
 
 
@@ -204,7 +206,7 @@ def conversations_handoff_stale(*, now: datetime | None = None, limit: int = STA
     )
     handed = 0
     for conversation_id, agent_id, seconds in candidates:
-        if _handoff_from(
+        if handoff_from_agent(
             conversation_id=conversation_id,
             agent_id=agent_id,
             reason=REASON_AGENT_TIMEOUT,
