@@ -1,5 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
+from django.urls import path
 
-websocket_urlpatterns: list[Any] = []
+from agents.consumers import AgentsConsumer
+
+websocket_urlpatterns = [path("ws/agents/", AgentsConsumer.as_asgi())]

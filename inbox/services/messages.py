@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +17,9 @@ from core.transactions import after_commit
 from inbox.models import Conversation, Message, MessageDirection, MessageStatus, MessageType
 from inbox.serializers import message_event_data
 from inbox.whatsapp import GraphApiError, WhatsAppClient
+
+if TYPE_CHECKING:
+    from agents.models import Agent
 
 
 def customer_window_open(conversation: Conversation) -> bool:
@@ -41,9 +44,16 @@ def message_send(
     actor: Principal,
     text: str = "",
     template: dict[str, Any] | None = None,
+    agent: Agent | None = None,
     context: RequestContext = SYSTEM,
 ) -> Message:
-    """Queue a reply; the `send_message` task delivers it after commit."""
+    """Queue a reply; the `send_message` task delivers it after commit.
+
+    With `agent`, the reply is the AI agent's (the actor is then usually the platform): it is marked
+    as sent by the agent, and the conversation no longer waits for the agent's answer.
+    """
+    if agent is not None and agent.account_id != conversation.account_id:
+        raise ValueError("The agent belongs to another tenant than the conversation.")
     if template is None and not customer_window_open(conversation):
         raise Conflict(
             "More than 24 hours have passed since the customer's last message: send an approved template instead.",
@@ -66,15 +76,22 @@ def message_send(
         payload=payload,
         status=MessageStatus.QUEUED,
         sender_user=actor.user,
+        sender_agent=agent,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, unread_count=0, updated_at=now)
+    changes: dict[str, Any] = {"last_message_at": now, "updated_at": now}
+    if agent is None:
+        changes["unread_count"] = 0  # a person answering has read the conversation
+    else:
+        changes["awaiting_agent_since"] = None
+        conversation.awaiting_agent_since = None
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
     audit_log_record(
         action="message.sent",
         actor=actor,
         account=conversation.account,
         target=message,
         context=context,
-        metadata={"conversation": conversation.pk, "type": kind},
+        metadata={"conversation": conversation.pk, "type": kind, **({"agent": agent.pk} if agent else {})},
     )
     publish(account_id=conversation.account_id, feed="inbox", event="message.created", data=message_event_data(message))
     from inbox.tasks import send_message
