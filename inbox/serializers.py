@@ -50,6 +50,9 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
 class MessageSerializer(serializers.ModelSerializer[Message]):
     conversation = serializers.IntegerField(source="conversation_id", read_only=True)
     sender_user = serializers.IntegerField(source="sender_user_id", read_only=True, allow_null=True)
+    sender_agent = serializers.IntegerField(
+        source="sender_agent_id", read_only=True, allow_null=True, help_text="The AI agent that sent it, if any."
+    )
 
     class Meta:
         model = Message
@@ -64,6 +67,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "status",
             "error",
             "sender_user",
+            "sender_agent",
             "sent_at",
             "delivered_at",
             "read_at",

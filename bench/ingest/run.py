@@ -118,7 +118,7 @@ def wrk(path: str, *, seconds: int, connections: int, script: list[str] | None =
         cmd[1:1] = ["-s", script[0]]
         cmd += ["--", *script[1:]]
     out = subprocess.run(cmd, check=True, text=True, capture_output=True).stdout
-    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
     for label, key in (("50%", "p50"), ("99%", "p99")):
         match = re.search(rf"^\s+{re.escape(label)}\s+([\d.]+)(us|ms|s)", out, re.MULTILINE)
         if match:
@@ -126,7 +126,7 @@ def wrk(path: str, *, seconds: int, connections: int, script: list[str] | None =
             figures[key] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     figures["non2xx"] = float(non2xx.group(1)) if non2xx else 0.0
-    figures["requests"] = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    figures["requests"] = float(re.search(r"(\d+) requests in", out).group(1))
     return figures
 
 

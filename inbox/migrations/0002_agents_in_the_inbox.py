@@ -5,36 +5,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0001_initial'),
-        ('inbox', '0001_initial'),
+        ("agents", "0001_initial"),
+        ("inbox", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='default_agent',
-            field=models.ForeignKey(blank=True, help_text='New conversations on this number start with this AI agent.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='agents.agent'),
+            model_name="channel",
+            name="default_agent",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="New conversations on this number start with this AI agent.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="agents.agent",
+            ),
         ),
         migrations.AddField(
-            model_name='channel',
-            name='handoff_rule',
-            field=models.CharField(choices=[('unassigned', 'Leave unassigned'), ('round_robin', 'Round robin among USER and admins')], default='unassigned', help_text='Who gets a conversation an AI agent hands to the team.', max_length=16),
+            model_name="channel",
+            name="handoff_rule",
+            field=models.CharField(
+                choices=[("unassigned", "Leave unassigned"), ("round_robin", "Round robin among USER and admins")],
+                default="unassigned",
+                help_text="Who gets a conversation an AI agent hands to the team.",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='agent',
-            field=models.ForeignKey(blank=True, help_text='The AI agent holding the conversation (then it is pending for people).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conversations', to='agents.agent'),
+            model_name="conversation",
+            name="agent",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The AI agent holding the conversation (then it is pending for people).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="conversations",
+                to="agents.agent",
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='awaiting_agent_since',
-            field=models.DateTimeField(blank=True, help_text='A customer message went to the agent, which has not answered yet.', null=True),
+            model_name="conversation",
+            name="awaiting_agent_since",
+            field=models.DateTimeField(
+                blank=True, help_text="A customer message went to the agent, which has not answered yet.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='sender_agent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='agents.agent'),
+            model_name="message",
+            name="sender_agent",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="agents.agent"
+            ),
         ),
     ]

@@ -5,17 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('agents', '0002_agent_templates'),
-        ('inbox', '0002_agents_in_the_inbox'),
+        ("accounts", "0001_initial"),
+        ("agents", "0002_agent_templates"),
+        ("inbox", "0002_agents_in_the_inbox"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(condition=models.Q(('awaiting_agent_since__isnull', False)), fields=['awaiting_agent_since'], name='conv_awaiting_agent_idx'),
+            model_name="conversation",
+            index=models.Index(
+                condition=models.Q(("awaiting_agent_since__isnull", False)),
+                fields=["awaiting_agent_since"],
+                name="conv_awaiting_agent_idx",
+            ),
         ),
     ]
