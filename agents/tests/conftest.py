@@ -3,13 +3,15 @@ active agent deployed on a stand-in SkyBot runner, and a conversation it can hol
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from accounts.models import Account
-from agents.models import Agent, AgentStatus
+from agents.models import Agent, AgentStatus, AgentTemplate
 from agents.tests.factories import AgentFactory
 from inbox.models import Channel, Conversation
 from inbox.tests.conftest import _whatsapp_settings, channel, post_webhook, sample  # noqa: F401
@@ -36,3 +38,16 @@ def runner(httpserver: Any, settings: Any) -> Any:
     settings.SKYBOT_API_URL = httpserver.url_for("").rstrip("/")
     settings.SKYBOT_API_KEY = "runner-key"
     return httpserver
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(request: Any) -> None:
+    """The template catalogue as the data migration seeds it: a transactional test that ran
+    earlier in the same worker flushes every table, migration data included."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    if marker is None and "db" not in request.fixturenames and not transactional:
+        return  # not a database test
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if not AgentTemplate.objects.exists():
+        importlib.import_module("agents.migrations.0002_agent_templates").seed(django_apps, None)
