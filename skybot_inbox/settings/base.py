@@ -91,7 +91,7 @@ TEMPLATES = [
 _db: dict[str, Any] = env.db_url_config(config.DATABASE_URL)
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
-    if env.bool("DATABASE_POOL", default=True):
+    if config.DATABASE_POOL:
         _db["CONN_MAX_AGE"] = 0
         _db.setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
@@ -99,7 +99,7 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
             "timeout": 10,
         }
     else:
-        _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        _db["CONN_MAX_AGE"] = config.CONN_MAX_AGE
         _db["CONN_HEALTH_CHECKS"] = True
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["ENGINE"] = "django_prometheus.db.backends.sqlite3"

@@ -106,7 +106,10 @@ CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 DATABASE_URL: str = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_POOL: bool = env.bool("DATABASE_POOL", default=True)
 DATABASE_POOL_MAX_SIZE: int = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+# Only without the pool: seconds a connection is kept between requests.
+CONN_MAX_AGE: int = env.int("CONN_MAX_AGE", default=60)
 REDIS_URL: str = env.str("REDIS_URL", default="")
 
 JWT_ACCESS_EXPIRY = parse_duration(env.str("JWT_ACCESS_EXPIRY", default="15m"), name="JWT_ACCESS_EXPIRY")
