@@ -27,22 +27,38 @@ logger = structlog.get_logger(__name__)
 
 _SECRET_TTL_SECONDS = 30.0
 _secret_cache: dict[str, tuple[float, str]] = {}
+_NUMBER_MAX_LENGTH = Channel._meta.get_field("phone_number_id").max_length or 32
+_LOOKUP_CHUNK = 500
 
 
-def app_secret_for(phone_number_id: str) -> str:
-    """The channel's own app secret, else WHATSAPP_APP_SECRET; cached briefly per process."""
+def app_secrets_for(phone_number_ids: set[str]) -> set[str]:
+    """The app secrets of these numbers: each channel's own, else WHATSAPP_APP_SECRET.
+
+    Known numbers are cached briefly per process; numbers no channel has are not remembered, so a
+    stream of made-up numbers cannot grow the cache."""
     now = time.monotonic()
-    cached = _secret_cache.get(phone_number_id)
-    if cached and cached[0] > now:
-        return cached[1]
-    channel_secret = (
-        Channel.objects.filter(phone_number_id=phone_number_id).values_list("app_secret", flat=True).first()
-        if phone_number_id
-        else None
-    )
-    secret = channel_secret or settings.WHATSAPP_APP_SECRET
-    _secret_cache[phone_number_id] = (now + _SECRET_TTL_SECONDS, secret)
-    return secret
+    secrets: set[str] = set()
+    missing: set[str] = set()
+    for number in phone_number_ids:
+        cached = _secret_cache.get(number)
+        if cached and cached[0] > now:
+            secrets.add(cached[1])
+        else:
+            missing.add(number)
+    if missing:
+        # Only what fits the column can be a channel's number; ask in chunks, so a body naming
+        # thousands of numbers stays under the database's parameter limit.
+        lookups = sorted(n for n in missing if n and len(n) <= _NUMBER_MAX_LENGTH)
+        known: dict[str, str] = {}
+        for start in range(0, len(lookups), _LOOKUP_CHUNK):
+            chunk = lookups[start : start + _LOOKUP_CHUNK]
+            known.update(Channel.objects.filter(phone_number_id__in=chunk).values_list("phone_number_id", "app_secret"))
+        for number in missing:
+            secret = known.get(number) or settings.WHATSAPP_APP_SECRET
+            if number in known:
+                _secret_cache[number] = (now + _SECRET_TTL_SECONDS, secret)
+            secrets.add(secret)
+    return secrets
 
 
 def forget_app_secret(phone_number_id: str) -> None:
@@ -59,11 +75,18 @@ def verify_token_matches(token: str) -> bool:
     )
 
 
-def _first_phone_number_id(payload: Any) -> str:
-    try:
-        return str(payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"])
-    except (KeyError, IndexError, TypeError):
-        return ""
+def _phone_number_ids(payload: Any) -> set[str]:
+    """Every phone number id the delivery names: ingestion applies each entry to its own number's
+    channel, so each one must be covered by the signature."""
+    numbers: set[str] = set()
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            numbers.add(str(metadata.get("phone_number_id") or "") if isinstance(metadata, dict) else "")
+    return numbers or {""}
 
 
 @dataclass(frozen=True)
@@ -88,7 +111,10 @@ def accept_notification(*, body: bytes, signature: str) -> Outcome:
         payload = json.loads(text)
     except ValueError:  # UnicodeDecodeError is a ValueError too
         return Outcome(400, "malformed_json", "The body is not valid JSON.")
-    if not signature_valid(body=body, header=signature, secret=app_secret_for(_first_phone_number_id(payload))):
+    # Numbers with different secrets (one tenant's own app and another's) can never share a valid
+    # signature: a tenant that knows its own app secret cannot sign events into another's number.
+    secrets = app_secrets_for(_phone_number_ids(payload))
+    if not all(signature_valid(body=body, header=signature, secret=secret) for secret in secrets):
         return Outcome(401, "signature_invalid", "The signature does not match the body.")
     InboundWebhookEvent.objects.create(provider="whatsapp", body=text)
     schedule_drain()
