@@ -16,6 +16,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from accounts.services.auth import family_is_revoked
 from core.realtime import listener_joined, listener_left, tenant_group
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -27,6 +28,11 @@ def _user_for_token(raw: str) -> User | None:
     try:
         token = AccessToken(raw)  # type: ignore[arg-type]
     except TokenError:
+        return None
+    # The same rule as the HTTP API (accounts.authentication.JwtAuthentication): a logged-out or
+    # revoked sign-in's access tokens are refused until they expire.
+    family = token.get("fam")
+    if family and family_is_revoked(str(family)):
         return None
     return User.objects.select_related("account").filter(pk=token.get("user_id"), is_active=True).first()
 
