@@ -56,11 +56,17 @@ def contact_update(*, contact: Contact, actor: Principal, context: RequestContex
     return contact
 
 
+def _no_such_contact() -> ApplicationError:
+    # Word for word what the API answers for an id that does not exist: another tenant's contact
+    # must not be told apart from a missing one.
+    return ApplicationError("Invalid input.", code="validation_error", details={"contact": ["No such contact."]})
+
+
 @transaction.atomic
 def lead_create(*, account: Account, actor: Principal, context: RequestContext = SYSTEM, **fields: Any) -> Lead:
     contact = fields.get("contact")
     if contact is not None and contact.account_id != account.pk:
-        raise ApplicationError("No such contact.", code="validation_error", details={"contact": ["No such contact."]})
+        raise _no_such_contact()
     lead = Lead.objects.create(account=account, **fields)
     audit_log_record(action="lead.created", actor=actor, account=account, target=lead, context=context)
     return lead
@@ -70,7 +76,7 @@ def lead_create(*, account: Account, actor: Principal, context: RequestContext =
 def lead_update(*, lead: Lead, actor: Principal, context: RequestContext = SYSTEM, **changes: Any) -> Lead:
     contact = changes.get("contact")
     if contact is not None and contact.account_id != lead.account_id:
-        raise ApplicationError("No such contact.", code="validation_error", details={"contact": ["No such contact."]})
+        raise _no_such_contact()
     for name, value in changes.items():
         setattr(lead, name, value)
     lead.save()
