@@ -5,13 +5,38 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import django_filters
+from django import forms
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
 # Query parameters that belong to pagination, not to filtering.
 PAGINATION_PARAMS = frozenset({"cursor", "page_size"})
+
+# The largest bigint: a larger id names no row, and the database refuses to compare with it.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: str) -> int | None:
+    """`value` as a row id, or None when it is not one: ASCII digits only, from 1 to `MAX_ID`."""
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_ID)):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A row id in the query string: anything but a whole number from 1 to `MAX_ID` is a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 def filter_queryset(

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
-from core.filters import filter_queryset
+from core.filters import IdFilter, filter_queryset, parse_id
 from inbox.models import Contact, Conversation, ConversationStatus, Label, Lead, LeadStatus, Message
 
 
@@ -17,7 +17,7 @@ class ConversationFilter(django_filters.FilterSet):
     assignee = django_filters.CharFilter(
         method="filter_assignee", help_text="A user id, `me` or `none`."
     )  # "me" is resolved by conversation_list
-    channel = django_filters.NumberFilter(field_name="channel_id")
+    channel = IdFilter(field_name="channel_id")
     label = django_filters.CharFilter(field_name="labels__name")
     q = django_filters.CharFilter(method="filter_text", help_text="Contact name or number contains this text.")
 
@@ -28,8 +28,8 @@ class ConversationFilter(django_filters.FilterSet):
     def filter_assignee(self, queryset: QuerySet[Conversation], name: str, value: str) -> QuerySet[Conversation]:
         if value == "none":
             return queryset.filter(assignee__isnull=True)
-        if value.isdigit():
-            return queryset.filter(assignee_id=int(value))
+        if (user_id := parse_id(value)) is not None:
+            return queryset.filter(assignee_id=user_id)
         return queryset.none()  # "me" for an API key, or nonsense: nobody
 
     def filter_text(self, queryset: QuerySet[Conversation], name: str, value: str) -> QuerySet[Conversation]:

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts.models import AuditLog, Role
 from core.apis import TenantApi
+from core.filters import IdFilter, parse_id
 from core.openapi import error_responses
 from core.pagination import CursorPagination
 
@@ -39,7 +40,7 @@ def actor_type(row: AuditLog) -> str:
 
 
 class AuditLogFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id", help_text="Account id (SUPER_ADMIN).")
+    account = IdFilter(field_name="account_id", help_text="Account id (SUPER_ADMIN).")
     action = django_filters.CharFilter(field_name="action", help_text="Exact action, e.g. `user.created`.")
     actor = django_filters.CharFilter(
         method="filter_actor", help_text="A user id, an email, or an API key prefix (`api_key:<prefix>` also works)."
@@ -58,7 +59,8 @@ class AuditLogFilter(django_filters.FilterSet):
     def filter_actor(self, queryset: QuerySet[AuditLog], name: str, value: str) -> QuerySet[AuditLog]:
         value = value.strip()
         if value.isdigit():
-            return queryset.filter(actor_user_id=int(value))
+            user_id = parse_id(value)
+            return queryset.filter(actor_user_id=user_id) if user_id is not None else queryset.none()
         if "@" in value:
             # The label keeps the email after the person is deleted.
             return queryset.filter(actor_label__iexact=value)

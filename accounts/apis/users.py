@@ -21,6 +21,7 @@ from accounts.models import Account, Role, User
 from accounts.services.audit import RequestContext
 from accounts.services.users import user_create, user_delete, user_update
 from core.apis import TenantApi
+from core.filters import IdFilter
 from core.openapi import error_responses
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer as BaseInputSerializer
@@ -50,7 +51,7 @@ class UserPagination(CursorPagination):
 
 
 class UserFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id", help_text="Account id (SUPER_ADMIN).")
+    account = IdFilter(field_name="account_id", help_text="Account id (SUPER_ADMIN).")
     role = django_filters.ChoiceFilter(choices=Role.choices)
     is_active = django_filters.BooleanFilter()
     email = django_filters.CharFilter(field_name="email", lookup_expr="icontains", help_text="Part of the email.")

@@ -105,6 +105,21 @@ def test_list_filters_by_role_and_rejects_bad_filter_values(client_for, client_a
     assert client.get(USERS, {"account": "abc"}).status_code == 400
 
 
+@pytest.mark.parametrize("value", ["99999999999999999999", "-9223372036854775809", "1e30", "1.5", "0"])
+def test_account_filter_out_of_the_id_range_is_400_not_a_database_error(client_for, super_admin, value):
+    # given platform staff listing users
+    client = client_for(super_admin)
+
+    # when the account filter is not a whole number the database can compare with an id
+    response = client.get(USERS, {"account": value})
+
+    # then it is a 400 naming the filter, in the API's error shape
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert set(body["details"]) == {"account"}
+
+
 def test_list_query_count_does_not_grow_with_the_page(client_for, client_admin, account, django_assert_max_num_queries):
     # given a signed-in admin (client built first: signing in writes rows of its own)
     client = client_for(client_admin)

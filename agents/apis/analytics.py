@@ -21,6 +21,7 @@ from agents.services.analytics import (
 )
 from core.apis import TenantApi
 from core.exceptions import ApplicationError
+from core.filters import parse_id
 from core.openapi import error_responses
 
 
@@ -132,12 +133,13 @@ class AccountAnalyticsApi(TenantApi):
         responses={200: AnalyticsSerializer, **error_responses(400)},
     )
     def get(self, request: Request) -> Response:
-        account_id = request.query_params.get("account")
-        if account_id is not None and not account_id.isdigit():
+        requested = request.query_params.get("account")
+        account_id = parse_id(requested) if requested is not None else None
+        if requested is not None and account_id is None:
             raise ApplicationError(
                 "Invalid input.", code="validation_error", details={"account": ["A valid integer is required."]}
             )
-        account: Account = self.account_for_create(int(account_id) if account_id is not None else None)
+        account: Account = self.account_for_create(account_id)
         answer = account_analytics(account=account, window=_window(request))
         return Response(AnalyticsSerializer(answer).data)
 

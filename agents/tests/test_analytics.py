@@ -380,6 +380,19 @@ def test_api_platform_staff_name_the_tenant(
     assert "account" in refused.json()["details"]
 
 
+@pytest.mark.parametrize("value", ["\u00b2", "99999999999999999999", "-1"])
+def test_api_account_that_is_no_id_is_400(
+    super_admin: User, client_for: Callable[[User], APIClient], value: str
+) -> None:
+    # when staff name the tenant with a non-ASCII digit such as "²", a number beyond any id, or a negative one
+    response = client_for(super_admin).get("/api/v1/agents/analytics", {**QUERY, "account": value})
+
+    # then it is a 400 about the account
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert "account" in response.json()["details"]
+
+
 def test_api_needs_credentials(agent: Agent, api_client: APIClient) -> None:
     # when nobody signs in, then 401
     assert api_client.get("/api/v1/agents/analytics").status_code == 401

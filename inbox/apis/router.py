@@ -17,6 +17,7 @@ from accounts.models import Account, Role
 from accounts.services.audit import RequestContext
 from core.apis import TenantApi
 from core.exceptions import ApplicationError
+from core.filters import parse_id
 from core.openapi import error_responses
 from core.serializers import InputSerializer
 from inbox.models import RouterConfig
@@ -135,9 +136,8 @@ class RouterApi(TenantApi):
             return self.principal.account
         if not requested:
             raise _invalid("account", "Platform staff must name the account (?account=<id>).")
-        account = (
-            Account.objects.filter(pk=int(requested)).first() if requested.isdigit() and len(requested) < 19 else None
-        )
+        account_id = parse_id(requested)
+        account = Account.objects.filter(pk=account_id).first() if account_id is not None else None
         if account is None:
             raise _invalid("account", "No such account.")
         return account

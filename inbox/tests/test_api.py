@@ -150,6 +150,29 @@ def test_conversation_filters(client_for, member, channel):
     assert client.get("/api/v1/conversations?status=bogus").status_code == 400
 
 
+@pytest.mark.parametrize("value", ["99999999999999999999", "1e30", "1.5", "x"])
+def test_channel_filter_that_is_no_id_is_400(client_for, member, conversation, value):
+    # when the channel filter is not a whole number within the id range
+    response = client_for(member).get("/api/v1/conversations", {"channel": value})
+
+    # then it is a 400 naming the filter, not a database error
+    assert response.status_code == 400
+    assert set(response.json()["details"]) == {"channel"}
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "\u00b2"])
+def test_assignee_filter_that_is_no_user_id_matches_nothing(client_for, member, channel, value):
+    # given a conversation assigned to the member
+    ConversationFactory(account=channel.account, channel=channel, assignee=member, last_message_at=timezone.now())
+
+    # when the assignee filter is a number beyond any id, or a non-ASCII digit such as "²"
+    response = client_for(member).get("/api/v1/conversations", {"assignee": value})
+
+    # then nobody matches, instead of a database error
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
 def test_conversation_list_query_count_does_not_grow(client_for, viewer, channel, django_assert_max_num_queries):
     client = client_for(viewer)
     for _ in range(3):

@@ -142,6 +142,19 @@ def test_platform_staff_name_the_tenant(client_for, super_admin, account, other_
     assert client.get(f"/api/v1/router?account={account.pk}").json()["in_use"] == "account"
 
 
+@pytest.mark.parametrize("value", ["\u00b2", "99999999999999999999"])
+def test_platform_staff_naming_an_account_that_is_no_id_is_400(client_for, super_admin, account, value):
+    # when platform staff name the tenant with a non-ASCII digit such as "²", or a number beyond any id
+    client = client_for(super_admin)
+    read = client.get("/api/v1/router", {"account": value})
+    write = client.put(f"/api/v1/router?account={value}", BODY, format="json")
+
+    # then both are a 400 about the account, and nothing was stored
+    assert (read.status_code, write.status_code) == (400, 400)
+    assert "account" in read.json()["details"]
+    assert not RouterConfig.objects.exists()
+
+
 # --- changing --------------------------------------------------------------------------------------
 
 
