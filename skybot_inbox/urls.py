@@ -22,7 +22,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     # Anything else under /api/ answers the API's JSON 404, also with DEBUG on.
-    re_path(r"^api/(?P<path>.*)$", core_views.api_not_found),
+    re_path(r"^api/(?P<path>[\s\S]*)$", core_views.api_not_found),  # [\s\S]: a path may hold %0A
     path("webhooks/whatsapp", whatsapp_webhook, name="whatsapp-webhook"),
     path("webhooks/skybot", skybot_webhook, name="skybot-webhook"),
     path("admin/", admin.site.urls),

@@ -47,6 +47,18 @@ def test_unknown_api_path_is_json_even_with_debug_on(client: Client, settings: A
 
 
 @pytest.mark.django_db
+def test_unknown_api_path_with_a_newline_is_json_even_with_debug_on(client: Client, settings: Any) -> None:
+    # given: development mode
+    settings.DEBUG = True
+
+    # when the id in an API path holds an encoded newline, which `.` in a URL pattern does not match
+    response = client.post("/api/v1/agents/a%0Ab/activate", data="{}", content_type="application/json")
+
+    # then it is still the API's JSON 404, not Django's HTML page
+    _assert_error_shape(response, 404, "not_found")
+
+
+@pytest.mark.django_db
 def test_unknown_page_outside_the_api_is_html(client: Client) -> None:
     response = client.get("/no-such-page")
 
