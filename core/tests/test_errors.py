@@ -189,3 +189,20 @@ def test_chunked_body_under_the_limit_is_read(settings: Any, test_routes: None) 
 
     assert status == 200
     assert body == b'{"length": 600}'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/users", "/api/v1/audit-logs", "/api/v1/api-keys", "/api/v1/contacts", "/api/v1/conversations"],
+)
+@pytest.mark.parametrize("cursor", ["not-a-cursor", "\u00c3\u2013D%"])
+def test_unreadable_cursor_is_a_400_about_the_cursor(
+    client_for: Any, client_admin: Any, path: str, cursor: str
+) -> None:
+    # when a list is asked for a page with a cursor the server never issued
+    response = client_for(client_admin).get(path, {"cursor": cursor})
+
+    # then it is bad input (400) naming `cursor`, as the schema documents, not a 404
+    body = _assert_error_shape(response, 400, "validation_error")
+    assert body["details"] == {"cursor": ["Invalid cursor."]}
