@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
@@ -37,6 +40,27 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class _UtcIsoDateTimeField(IsoDateTimeField):
+    default_error_messages = {"overflow": "Datetime value out of range."}
+
+    def to_python(self, value: Any) -> datetime | None:
+        result: datetime | None = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(UTC)
+        except OverflowError:
+            raise DjangoValidationError(self.error_messages["overflow"], code="overflow") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 datetime, in UTC: one whose UTC time falls outside year 1 to 9999 is a 400.
+
+    The database adapter converts to UTC itself and raises OverflowError (a 500) on such values."""
+
+    field_class = _UtcIsoDateTimeField
 
 
 def filter_queryset(

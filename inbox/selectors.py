@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
-from core.filters import IdFilter, filter_queryset, parse_id
+from core.filters import IdFilter, IsoDateTimeFilter, filter_queryset, parse_id
 from inbox.models import Contact, Conversation, ConversationStatus, Label, Lead, LeadStatus, Message
 
 
@@ -65,8 +65,8 @@ class ContactFilter(django_filters.FilterSet):
 class LeadFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=LeadStatus.choices)
     source = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Lead

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from accounts.models import AuditLog, Role
 from core.apis import TenantApi
-from core.filters import IdFilter, parse_id
+from core.filters import IdFilter, IsoDateTimeFilter, parse_id
 from core.openapi import error_responses
 from core.pagination import CursorPagination
 
@@ -45,10 +45,10 @@ class AuditLogFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(
         method="filter_actor", help_text="A user id, an email, or an API key prefix (`api_key:<prefix>` also works)."
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="ISO 8601 datetime, inclusive."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="ISO 8601 datetime, exclusive."
     )
 

@@ -218,6 +218,9 @@ def test_filter_by_time_range(client_for, client_admin, account):
         {"account": "x"},
         {"account": "99999999999999999999"},
         {"account": "1e30"},
+        # valid ISO 8601 whose UTC time falls outside years 1 to 9999
+        {"created_after": "9999-12-31T23:59:59-23:59"},
+        {"created_before": "0001-01-01T00:00:00+23:59"},
     ],
 )
 def test_bad_filter_values_are_400(client_for, client_admin, params):

@@ -447,6 +447,22 @@ def test_lead_filters_and_tenant_scope(client_for, viewer, account, other_accoun
     assert client.get("/api/v1/leads?created_after=yesterday").status_code == 400
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{"created_after": "9999-12-31T23:59:59-23:59"}, {"created_before": "0001-01-01T00:00:00+23:59"}],
+)
+def test_lead_date_filter_outside_the_utc_range_is_400(client_for, viewer, account, params):
+    # given a lead
+    LeadFactory(account=account)
+
+    # when a date filter is valid ISO 8601 but its UTC time falls outside years 1 to 9999
+    response = client_for(viewer).get("/api/v1/leads", params)
+
+    # then it is a 400 naming the filter, not a database error
+    assert response.status_code == 400
+    assert set(response.json()["details"]) == set(params)
+
+
 def test_another_tenants_lead_is_404(client_for, client_admin, other_account):
     foreign = LeadFactory(account=other_account)
     client = client_for(client_admin)
