@@ -44,6 +44,10 @@ MAX_HOURLY_RANGE = timedelta(days=31)
 # cached answer instead of each asking for a range ending at its own microsecond.
 DEFAULT_END_ALIGNMENT = timedelta(minutes=5)
 STEPS: dict[str, timedelta] = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+# datetime's own limits, less room for the default start before `to` and for the series to step
+# past its last bucket; beyond them the arithmetic raises OverflowError.
+EARLIEST_START = datetime.min.replace(tzinfo=UTC)
+LATEST_END = datetime.max.replace(tzinfo=UTC) - STEPS["day"]
 
 
 class PercentilesCont(Aggregate):
@@ -96,8 +100,12 @@ def analytics_range(
         now = now or timezone.now()
         step = DEFAULT_END_ALIGNMENT.total_seconds()
         date_to = datetime.fromtimestamp(math.ceil(now.timestamp() / step) * step, tz=UTC)
+    if not EARLIEST_START + DEFAULT_RANGE <= date_to <= LATEST_END:
+        raise AnalyticsRangeError({"to": ["Outside the supported dates."]})
     if date_from is None:
         date_from = date_to - DEFAULT_RANGE
+    if date_from < EARLIEST_START:
+        raise AnalyticsRangeError({"from": ["Outside the supported dates."]})
     date_from, date_to = date_from.astimezone(UTC), date_to.astimezone(UTC)
     if date_from >= date_to:
         raise AnalyticsRangeError({"from": ["Must be before `to`."]})

@@ -343,6 +343,10 @@ def test_api_other_tenants_agent_is_404(
         ({"from": "2026-03-03T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "from"),
         ({"from": "2025-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "to"),
         ({"from": "2026-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z", "interval": "hour"}, "interval"),
+        # at the edge of the calendar, where stepping to the next bucket or back 7 days leaves it
+        ({"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T23:59:59Z", "interval": "hour"}, "to"),
+        ({"from": "9999-12-01T00:00:00Z", "to": "9999-12-31T12:00:00Z"}, "to"),
+        ({"to": "0001-01-02T00:00:00Z"}, "to"),
     ],
 )
 def test_api_bad_parameters_are_400_with_details(
