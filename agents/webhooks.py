@@ -110,7 +110,9 @@ def _authenticate(*, body: bytes, timestamp: str, signature: str) -> JsonRespons
     if not secret:
         logger.warning("skybot_webhook_secret_missing")
         return _error(401, "signature_invalid", "The signature cannot be verified.")
-    if not hmac.compare_digest(signature_for(secret=secret, timestamp=timestamp, body=body), signature):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500).
+    expected = signature_for(secret=secret, timestamp=timestamp, body=body).encode()
+    if not hmac.compare_digest(expected, signature.encode(errors="replace")):
         return _error(401, "signature_invalid", "The signature does not match the timestamp and body.")
     try:
         sent_at = int(timestamp)

@@ -35,7 +35,8 @@ def signature_valid(*, body: bytes, header: str, secret: str) -> bool:
     if not secret or not header.startswith("sha256="):
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500).
+    return hmac.compare_digest(expected.encode(), header.removeprefix("sha256=").encode(errors="replace"))
 
 
 @dataclass(frozen=True)

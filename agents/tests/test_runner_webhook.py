@@ -113,6 +113,16 @@ def test_bad_signature_is_refused_and_nothing_stored(agent):
     assert_nothing_stored()
 
 
+def test_signature_with_non_ascii_characters_is_refused(agent):
+    # when the signature header holds a character outside ASCII (headers arrive as latin-1)
+    response = post(execution_event(agent), signature="sha256=\u00e9" + "0" * 63)
+
+    # then it is refused like any wrong signature, not a 500 from the constant-time comparison
+    assert response.status_code == 401
+    assert response.json()["code"] == "signature_invalid"
+    assert_nothing_stored()
+
+
 def test_signature_with_another_secret_is_refused(agent):
     response = post(execution_event(agent), secret="not-the-secret")
 

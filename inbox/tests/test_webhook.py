@@ -85,6 +85,16 @@ def test_signature_over_other_bytes_is_refused(channel, sample, post_webhook):
     assert not InboundWebhookEvent.objects.exists()
 
 
+def test_signature_with_non_ascii_characters_is_401_and_nothing_is_stored(channel, sample, post_webhook):
+    # when the signature header holds a character outside ASCII (headers arrive as latin-1)
+    response = post_webhook(sample("text"), signature="sha256=\u00e9" + "0" * 63)
+
+    # then it is refused like any wrong signature, not a 500 from the constant-time comparison
+    assert response.status_code == 401
+    assert not InboundWebhookEvent.objects.exists()
+    assert not Message.objects.exists()
+
+
 def test_malformed_json_is_400(channel, post_webhook):
     response = post_webhook(b"{not json")
     assert response.status_code == 400
