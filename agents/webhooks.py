@@ -303,7 +303,7 @@ def skybot_webhook(request: HttpRequest) -> HttpResponse:
         return refused
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode (`[[[[...`)
         return _error(400, "malformed_json", "The body is not valid JSON.")
     if not isinstance(payload, dict):
         return _error(400, "invalid_event", "The event must be a JSON object.")

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Account, Role
 from core.exceptions import ApplicationError, Forbidden, NotFound, Unauthorized
+from core.parsers import JSONParser
 from core.principals import Principal, principal_from_request
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -26,6 +27,8 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 class _Api(APIView):
     """What every API view shares, signed in or not."""
+
+    parser_classes: ClassVar[list[type]] = [JSONParser]  # type: ignore[misc]
 
     def validated(self, serializer_class: type[Serializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
         """Validate the request body (400 on bad input) and answer the clean data."""

@@ -109,7 +109,7 @@ def accept_notification(*, body: bytes, signature: str) -> Outcome:
     try:
         text = body.decode("utf-8")
         payload = json.loads(text)
-    except ValueError:  # UnicodeDecodeError is a ValueError too
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: `[[[[...`
         return Outcome(400, "malformed_json", "The body is not valid JSON.")
     # Numbers with different secrets (one tenant's own app and another's) can never share a valid
     # signature: a tenant that knows its own app secret cannot sign events into another's number.

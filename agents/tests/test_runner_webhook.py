@@ -197,6 +197,16 @@ def test_malformed_json_is_400_and_nothing_stored():
     assert_nothing_stored()
 
 
+def test_json_nested_too_deep_to_decode_is_400_and_nothing_stored():
+    # when a signed body nests arrays deeper than the JSON decoder can recurse
+    response = post(b"[" * 100_000)
+
+    # then it is malformed JSON, not a 500 from the decoder's RecursionError
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_json"
+    assert_nothing_stored()
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -59,6 +59,19 @@ def test_unknown_api_path_with_a_newline_is_json_even_with_debug_on(client: Clie
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"])
+def test_json_nested_too_deep_to_decode_is_a_400_parse_error(client_for: Any, client_admin: Any, body: bytes) -> None:
+    from inbox.models import Contact
+
+    # when an API body nests deeper than the JSON decoder can recurse
+    response = client_for(client_admin).post("/api/v1/contacts", data=body, content_type="application/json")
+
+    # then it is a 400 parse error like any malformed JSON, not a 500 from RecursionError, and nothing is created
+    _assert_error_shape(response, 400, "parse_error")
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
 def test_unknown_page_outside_the_api_is_html(client: Client) -> None:
     response = client.get("/no-such-page")
 

@@ -102,6 +102,16 @@ def test_malformed_json_is_400(channel, post_webhook):
     assert not InboundWebhookEvent.objects.exists()
 
 
+def test_json_nested_too_deep_to_decode_is_400_and_nothing_is_stored(channel, post_webhook):
+    # when a body nests arrays deeper than the JSON decoder can recurse, before any signature check
+    response = post_webhook(b"[" * 100_000)
+
+    # then it is malformed JSON, not a 500 from the decoder's RecursionError
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_json"
+    assert not InboundWebhookEvent.objects.exists()
+
+
 def test_channel_with_its_own_app_secret_verifies_with_it(account, sample, post_webhook):
     ChannelFactory(account=account, phone_number_id="106540352242922", app_secret="channel-secret")
     assert post_webhook(sample("text")).status_code == 401  # the default secret no longer fits
