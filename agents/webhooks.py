@@ -114,10 +114,9 @@ def _authenticate(*, body: bytes, timestamp: str, signature: str) -> JsonRespons
     expected = signature_for(secret=secret, timestamp=timestamp, body=body).encode()
     if not hmac.compare_digest(expected, signature.encode(errors="replace")):
         return _error(401, "signature_invalid", "The signature does not match the timestamp and body.")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return _error(401, "timestamp_invalid", "X-SkyBot-Timestamp must be Unix seconds.")
+    sent_at = int(timestamp)
     if abs(time.time() - sent_at) > settings.SKYBOT_WEBHOOK_TOLERANCE_SECONDS:
         return _error(401, "timestamp_expired", "The timestamp is outside the accepted window (replay refused).")
     return None

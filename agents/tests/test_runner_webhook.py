@@ -566,3 +566,13 @@ def test_reply_outside_the_24_hour_window_is_kept_as_the_executions_error(agent,
     execution = AgentExecution.objects.get()
     assert execution.status == ExecutionStatus.SUCCEEDED
     assert execution.error.startswith("Reply not sent: More than 24 hours")
+
+
+@pytest.mark.parametrize("timestamp", [10**300, -5])
+def test_a_signed_but_absurd_timestamp_is_a_401_not_a_crash(agent, timestamp):
+    # given an event signed correctly for a timestamp no clock produces
+    response = post(execution_event(agent), timestamp=timestamp)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "timestamp_invalid"
+    assert_nothing_stored()
