@@ -14,12 +14,14 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
 from core.exceptions import error_body
-from inbox.models import Channel, InboundWebhookEvent
+from inbox.models import Channel, InboundWebhookEvent, WebhookEventStatus
 from inbox.tasks import schedule_drain
 from inbox.whatsapp import signature_valid
 
@@ -116,9 +118,26 @@ def accept_notification(*, body: bytes, signature: str) -> Outcome:
     secrets = app_secrets_for(_phone_number_ids(payload))
     if not all(signature_valid(body=body, header=signature, secret=secret) for secret in secrets):
         return Outcome(401, "signature_invalid", "The signature does not match the body.")
-    InboundWebhookEvent.objects.create(provider="whatsapp", body=text)
+    store_delivery(text)
     schedule_drain()
     return ACCEPTED
+
+
+_INSERT_DELIVERY: str | None = None
+
+
+def store_delivery(body: str) -> None:
+    """One INSERT of the raw delivery. Written as SQL: on the acknowledgement path the ORM's model
+    instance and query compilation cost more than the statement itself."""
+    global _INSERT_DELIVERY
+    if _INSERT_DELIVERY is None:
+        table = connection.ops.quote_name(InboundWebhookEvent._meta.db_table)
+        _INSERT_DELIVERY = (
+            f"INSERT INTO {table} (provider, body, received_at, status, attempts, error) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, 0, '')"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_DELIVERY, ["whatsapp", body, timezone.now(), WebhookEventStatus.PENDING])
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
