@@ -39,7 +39,7 @@ def call(
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         captured["status"], captured["headers"] = status, dict(headers)
 
-    # Like Django's test client: the test's transaction must survive the request signals.
+    # Like Django's test client: requests that reach Django must not close the test's transaction.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
