@@ -11,12 +11,15 @@ from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.models import Account, Role
 from core.exceptions import ApplicationError, Forbidden, NotFound, Unauthorized
+from core.pagination import CursorPagination
 from core.parsers import JSONParser
 from core.principals import Principal, principal_from_request
 
@@ -35,6 +38,19 @@ class _Api(APIView):
         serializer = serializer_class(data=request.data, **kwargs)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+    def paginated(
+        self,
+        queryset: models.QuerySet[Any],
+        serializer_class: type[Serializer[Any]],
+        *,
+        pagination_class: type[BasePagination] | None = None,
+    ) -> Response:
+        """One page of `queryset` as `{"results", "next", "previous"}` (cursor pagination unless the
+        view names another class)."""
+        paginator = (pagination_class or getattr(self, "pagination_class", None) or CursorPagination)()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class TenantApi(_Api):

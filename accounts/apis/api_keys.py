@@ -21,7 +21,6 @@ from accounts.services.api_keys import MAX_GRACE_SECONDS, IssuedKey, api_key_cre
 from accounts.services.audit import RequestContext
 from core.apis import TenantApi
 from core.openapi import ApiErrorSerializer, error_responses, page_of
-from core.pagination import CursorPagination
 from core.serializers import InputSerializer as BaseInputSerializer
 
 ADMIN_ONLY: dict[str, str] = {"GET": Role.CLIENT_ADMIN, "POST": Role.CLIENT_ADMIN, "DELETE": Role.CLIENT_ADMIN}
@@ -99,9 +98,7 @@ class ApiKeyListApi(TenantApi):
     )
     def get(self, request: Request) -> Response:
         keys = api_key_list(principal=self.principal, filters=request.query_params)
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(keys, request, view=self)
-        return paginator.get_paginated_response(ApiKeySerializer(page, many=True).data)
+        return self.paginated(keys, ApiKeySerializer)
 
     @extend_schema(
         operation_id="api_keys_create",

@@ -110,9 +110,7 @@ class AuditLogListApi(TenantApi):
     )
     def get(self, request: Request) -> Response:
         queryset = DjangoFilterBackend().filter_queryset(request, self.scoped(AuditLog.objects.all()), self)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(AuditLogOutputSerializer(page, many=True).data)
+        return self.paginated(queryset, AuditLogOutputSerializer)
 
 
 urlpatterns = [

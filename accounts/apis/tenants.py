@@ -85,9 +85,7 @@ class AccountListApi(_PlatformApi):
     )
     def get(self, request: Request) -> Response:
         queryset = DjangoFilterBackend().filter_queryset(request, Account.objects.all(), self)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(AccountOutputSerializer(page, many=True).data)
+        return self.paginated(queryset, AccountOutputSerializer)
 
 
 class AccountCreateApi(_PlatformApi):

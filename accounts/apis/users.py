@@ -85,9 +85,7 @@ class UserListApi(_UserApi):
     )
     def get(self, request: Request) -> Response:
         queryset = DjangoFilterBackend().filter_queryset(request, self.users(), self)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
+        return self.paginated(queryset, UserOutputSerializer)
 
 
 class UserCreateApi(_UserApi):

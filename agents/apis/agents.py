@@ -28,7 +28,6 @@ from agents.services.agents import (
 from core.apis import TenantApi
 from core.exceptions import RateLimited
 from core.openapi import ERROR_DESCRIPTIONS, ApiErrorSerializer, error_responses, page_of
-from core.pagination import CursorPagination
 from core.principals import Principal
 from core.serializers import InputSerializer
 
@@ -143,9 +142,7 @@ class AgentListApi(_AgentApi):
     )
     def get(self, request: Request) -> Response:
         queryset = agent_list(scoped=self.scoped(Agent.objects.all()), filters=request.query_params)
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(AgentSerializer(page, many=True).data)
+        return self.paginated(queryset, AgentSerializer)
 
     @extend_schema(
         operation_id="agents_create",

@@ -13,7 +13,6 @@ from accounts.models import Role
 from accounts.services.audit import RequestContext
 from core.apis import TenantApi
 from core.openapi import error_responses, page_of
-from core.pagination import CursorPagination
 from core.serializers import InputSerializer
 from inbox.models import Channel
 from inbox.services.channels import channel_create, channel_update
@@ -75,9 +74,7 @@ class ChannelListApi(TenantApi):
     )
     def get(self, request: Request) -> Response:
         queryset = self.scoped(Channel.objects.all())
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(ChannelSerializer(page, many=True).data)
+        return self.paginated(queryset, ChannelSerializer)
 
     @extend_schema(
         operation_id="channels_create",

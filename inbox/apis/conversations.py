@@ -48,9 +48,7 @@ class ConversationListApi(TenantApi):
         queryset = conversation_list(
             scoped=self.scoped(Conversation.objects.all()), filters=request.query_params, user=self.principal.user
         )
-        paginator = ConversationPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(ConversationSerializer(page, many=True).data)
+        return self.paginated(queryset, ConversationSerializer, pagination_class=ConversationPagination)
 
 
 class ConversationDetailApi(TenantApi):
@@ -180,9 +178,7 @@ class ConversationMessagesApi(TenantApi):
     )
     def get(self, request: Request, pk: int) -> Response:
         conversation = self.get_scoped_object(Conversation.objects.all(), pk=pk)
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(message_list(conversation=conversation), request, view=self)
-        return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+        return self.paginated(message_list(conversation=conversation), MessageSerializer)
 
     @extend_schema(
         operation_id="conversations_messages_send",

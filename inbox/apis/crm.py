@@ -19,7 +19,6 @@ from accounts.services.audit import RequestContext
 from core.apis import TenantApi
 from core.filters import filter_queryset
 from core.openapi import error_responses, page_of
-from core.pagination import CursorPagination
 from core.serializers import InputSerializer
 from inbox.models import Contact, Lead, LeadStatus
 from inbox.selectors import ContactFilter, LeadFilter
@@ -67,9 +66,7 @@ class ContactListApi(TenantApi):
         queryset = filter_queryset(
             ContactFilter, data=request.query_params, queryset=self.scoped(Contact.objects.all())
         )
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(ContactSerializer(page, many=True).data)
+        return self.paginated(queryset, ContactSerializer)
 
     @extend_schema(
         operation_id="contacts_create",
@@ -193,9 +190,7 @@ class LeadListApi(TenantApi):
     )
     def get(self, request: Request) -> Response:
         queryset = filter_queryset(LeadFilter, data=request.query_params, queryset=self.scoped(Lead.objects.all()))
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(LeadSerializer(page, many=True).data)
+        return self.paginated(queryset, LeadSerializer)
 
     @extend_schema(
         operation_id="leads_create",
