@@ -21,7 +21,11 @@ def first_frame(path: str) -> dict[str, Any]:
         communicator = WebsocketCommunicator(application, path, headers=ORIGIN)
         connected, _ = await communicator.connect()
         assert connected
-        return await communicator.receive_output(timeout=5)
+        frame = await communicator.receive_output(timeout=5)
+        if frame["type"] == "websocket.send":
+            # An open socket must be closed, or its channel-layer receive loop outlives the test.
+            await communicator.disconnect()
+        return frame
 
     return async_to_sync(scenario)()
 
