@@ -38,22 +38,29 @@ def contact_create(*, account: Account, actor: Principal, context: RequestContex
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor: Principal, context: RequestContext = SYSTEM, **changes: Any) -> Contact:
-    for name, value in changes.items():
-        setattr(contact, name, value)
     try:
         with transaction.atomic():
-            contact.save()
+            return _save_changes(contact, action="contact.updated", actor=actor, context=context, changes=changes)
     except IntegrityError:
         raise _duplicate_contact() from None
+
+
+def _save_changes(
+    instance: ModelT, *, action: str, actor: Principal, context: RequestContext, changes: dict[str, Any]
+) -> ModelT:
+    """Write the changed fields of a tenant row and audit which ones changed (names, not values)."""
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    instance.save(update_fields=[*changes, "updated_at"])
     audit_log_record(
-        action="contact.updated",
+        action=action,
         actor=actor,
-        account=contact.account,
-        target=contact,
+        account=getattr(instance, "account", None),
+        target=instance,
         context=context,
         metadata={"fields": sorted(changes)},
     )
-    return contact
+    return instance
 
 
 def _no_such_contact() -> ApplicationError:
@@ -77,18 +84,7 @@ def lead_update(*, lead: Lead, actor: Principal, context: RequestContext = SYSTE
     contact = changes.get("contact")
     if contact is not None and contact.account_id != lead.account_id:
         raise _no_such_contact()
-    for name, value in changes.items():
-        setattr(lead, name, value)
-    lead.save()
-    audit_log_record(
-        action="lead.updated",
-        actor=actor,
-        account=lead.account,
-        target=lead,
-        context=context,
-        metadata={"fields": sorted(changes)},
-    )
-    return lead
+    return _save_changes(lead, action="lead.updated", actor=actor, context=context, changes=changes)
 
 
 @transaction.atomic
