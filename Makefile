@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The browser tests drive Debian's Chromium; `make install` (and so `make test`) installs it.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint format typecheck check-migrations schema check install seed clean bench-ingest
 
@@ -18,7 +21,12 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --progress-bar off -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CHROMIUM):
+	@echo "Installing Debian's chromium package for the browser tests (tests/browser)..."
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+install: $(STAMP) $(CHROMIUM)
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
@@ -28,7 +36,7 @@ run: $(STAMP)
 seed: $(STAMP)
 	$(BIN)/python manage.py seed_demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)

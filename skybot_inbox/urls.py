@@ -28,6 +28,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.web_urls")),
     path("accounts/", include("allauth.urls")),
+    path("inbox/", include("inbox.web.urls")),
+    path("leads/", include("inbox.web.leads_urls")),
+    path("agents/", include("agents.web.urls")),
+    path("settings/", include("accounts.web.urls")),
     path("", include("core.web_urls")),
 ]
 

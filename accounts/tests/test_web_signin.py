@@ -20,6 +20,7 @@ from accounts.adapters import SocialAccountAdapter
 from accounts.models import AuditLog, MagicLinkToken
 from accounts.services.auth import magic_link_create
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from core.tests.html import assert_no_inline_code
 from skybot_inbox.settings.auth import google_provider_settings
 
 LOGIN_URL = "/accounts/login/"
@@ -34,15 +35,6 @@ def csrf_from(response) -> str:
     match = CSRF_INPUT.search(response.content.decode())
     assert match, "the page should carry a CSRF token"
     return match.group(1)
-
-
-def assert_no_inline_code(response) -> None:
-    html = response.content.decode()
-    assert "<script" not in html
-    assert "<style" not in html
-    assert "style=" not in html
-    assert re.search(r"\son[a-z]+=", html) is None  # no inline event handlers
-    assert '/static/css/app.css"' in html
 
 
 @pytest.fixture
@@ -102,8 +94,8 @@ def test_password_sign_in_creates_a_session_and_is_audited(browser, member):
     assert browser.session["_auth_user_id"] == str(member.pk)
     row = AuditLog.objects.get(action="auth.login")
     assert (row.actor_user, row.metadata, row.ip_address) == (member, {"method": "session"}, "203.0.113.20")
-    home = browser.get("/")
-    assert home.status_code == 200
+    home = browser.get("/", follow=True)
+    assert home.redirect_chain == [("/inbox/", 302)]
     assert member.email in home.content.decode()
 
 

@@ -1,0 +1,133 @@
+"""Building blocks of the web UI: who may open a page, which tenant it shows, how errors look.
+
+Every page view is wrapped in `page(role=...)`. It signs the person in if needed, resolves their
+tenant once (`request.account`) and their `Principal` (`request.principal`, what services take as
+the actor), and refuses a role below the page's with the 403 page. The same role rules as the API
+apply, so a hidden button is never the only protection.
+
+A service's `ApplicationError` becomes what a person can act on: for an htmx request a notice in
+the page's toast area (the status code is kept), otherwise a flash message and a redirect back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar, cast
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.models import Account, Role
+from core.exceptions import ApplicationError
+from core.principals import Principal
+
+P = ParamSpec("P")
+R = TypeVar("R", bound=HttpResponse)
+
+
+class PageRequest(HttpRequest):
+    """The request a page view receives (for type checkers): `page` sets these two."""
+
+    account: Account
+    principal: Principal
+
+
+def page(*, role: str = Role.VIEWER) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Wrap a page view: signed-in person of a tenant, at least `role`, application errors shown."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            account = getattr(user, "account", None)
+            if account is None:
+                # Platform staff belong to no tenant: they work in Django admin and the API.
+                return forbidden(request, "Your login belongs to no workspace. Platform staff use the admin.")
+            principal = Principal.for_user(user)
+            if not principal.has_role(role):
+                return forbidden(request, "Your role does not give access to this page.")
+            page_request = cast(PageRequest, request)
+            page_request.account = account
+            page_request.principal = principal
+            try:
+                return view(page_request, *args, **kwargs)
+            except ApplicationError as error:
+                return application_error_response(request, error)
+
+        return wrapper
+
+    return decorator
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return toast(request, message, status=403)
+    return render(request, "error.html", {"title": "Permission denied", "message": message}, status=403)
+
+
+def toast(request: HttpRequest, message: str, *, level: str = "error", status: int = 200) -> HttpResponse:
+    """An htmx answer that shows `message` in the page's toast area instead of the swap target."""
+    response = render(request, "partials/toast.html", {"message": message, "level": level}, status=status)
+    response["HX-Retarget"] = "#toasts"
+    response["HX-Reswap"] = "beforeend"
+    return response
+
+
+def application_error_response(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return toast(request, str(error.message), status=error.status_code)
+    if request.method == "GET":
+        return render(request, "error.html", {"message": error.message}, status=error.status_code)
+    messages.error(request, str(error.message))
+    return redirect_back(request)
+
+
+def redirect_back(request: HttpRequest, fallback: str = "home") -> HttpResponseRedirect:
+    """Redirect to the page the form was posted from (same site only), else to `fallback`."""
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(referer)
+    return HttpResponseRedirect(reverse(fallback))
+
+
+# --- Navigation -----------------------------------------------------------------------------------
+
+# (label, URL name, lowest role). A person sees the entries their role reaches, in this order.
+NAVIGATION: list[tuple[str, str, str]] = [
+    ("Inbox", "inbox_web:conversations", Role.VIEWER),
+    ("Agents", "agents_web:list", Role.VIEWER),
+    ("Leads", "leads_web:list", Role.VIEWER),
+    ("Settings", "settings_web:index", Role.CLIENT_ADMIN),
+]
+
+
+def ui(request: HttpRequest) -> dict[str, Any]:
+    """Template context for the application shell: the tenant, navigation and what the role may do."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or getattr(user, "account", None) is None:
+        return {}
+    principal = Principal.for_user(user)
+    nav = []
+    for label, url_name, role in NAVIGATION:
+        if not principal.has_role(role):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:  # an area not installed in this deployment
+            continue
+        nav.append({"label": label, "url": url, "active": request.path.startswith(url)})
+    return {
+        "ui": {
+            "account": user.account,
+            "nav": nav,
+            "can_write": principal.has_role(Role.USER),
+            "is_admin": principal.has_role(Role.CLIENT_ADMIN),
+        }
+    }

@@ -1,0 +1,1 @@
+"""Web UI pages of this app (server-rendered, htmx for partial updates)."""
