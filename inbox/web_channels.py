@@ -243,14 +243,15 @@ def channel_edit(request: PageRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            # The list's query leaves the secrets out; the service saves only the named fields.
-            channel_update(
-                channel=channel,
-                actor=request.principal,
-                context=RequestContext.from_request(request),
-                **form.changes(channel),
-            )
-            messages.success(request, f"Saved {channel}.")
+            changes = form.changes(channel)
+            if changes:
+                # The lookup leaves the secrets out; the service saves only the named fields.
+                channel_update(
+                    channel=channel, actor=request.principal, context=RequestContext.from_request(request), **changes
+                )
+                messages.success(request, f"Saved {channel}.")
+            else:
+                messages.info(request, f"Nothing to save: {channel} is as it was.")
             return redirect(f"{reverse('settings_web:channels')}#channel-{channel.pk}")
     context = _page_context(form=form, row=_row(channel), channel=channel)
     return render(request, "accounts/settings/channel_form.html", context, status=status)

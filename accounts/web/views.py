@@ -19,7 +19,7 @@ RECENT_ACTIVITY = 5
 @page(role=Role.CLIENT_ADMIN)
 def index(request: PageRequest) -> HttpResponse:
     principal = request.principal
-    recent = audit_log_scope(principal=principal).select_related(None)[:RECENT_ACTIVITY]
+    recent = audit_log_scope(principal=principal)[:RECENT_ACTIVITY]
     context = settings_context(
         "overview",
         people=user_list(principal=principal).filter(is_active=True).count(),

@@ -256,3 +256,12 @@ def test_the_list_costs_the_same_queries_for_1_or_10_numbers(admin_web, account,
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = admin_web.get("/settings/whatsapp/")
     assert response.content.decode().count('class="card channel"') == 10
+
+
+def test_saving_an_unchanged_number_records_nothing(admin_web, account):
+    channel = ChannelFactory(account=account, name="Main")
+
+    response = admin_web.post(f"/settings/whatsapp/{channel.pk}/", edit_of(channel), follow=True)
+
+    assert "Nothing to save: Main is as it was." in response.content.decode()
+    assert not AuditLog.objects.filter(action="channel.updated").exists()
