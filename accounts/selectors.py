@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import django_filters as filters
 from django.db.models import QuerySet
 from django_filters import rest_framework as django_filters
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import ApiKey
+from accounts.models import ApiKey, AuditLog, User
 from core.exceptions import NotFound
+from core.filters import IdFilter, IsoDateTimeFilter, parse_id
 from core.principals import Principal
 
 
@@ -44,3 +46,85 @@ def api_key_get(*, principal: Principal, pk: Any) -> ApiKey:
         return _api_keys_of(principal).get(pk=pk)
     except (ApiKey.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+# --- people ---------------------------------------------------------------------------------------
+
+
+def _users_of(principal: Principal) -> QuerySet[User]:
+    queryset = User.objects.select_related("account")
+    if principal.is_platform:
+        return queryset
+    return queryset.filter(account=principal.account)
+
+
+def user_list(*, principal: Principal) -> QuerySet[User]:
+    """The people `principal` may manage: active ones first, then by email."""
+    return _users_of(principal).order_by("-is_active", "email")
+
+
+def user_get(*, principal: Principal, pk: Any) -> User:
+    """One person `principal` may manage; the same 404 for a missing person and another tenant's."""
+    try:
+        return _users_of(principal).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+# --- audit trail ----------------------------------------------------------------------------------
+
+API_KEY_LABEL = "api_key:"
+PLATFORM_KEY_LABEL = "platform_key"
+
+
+def actor_type(row: AuditLog) -> str:
+    """`user`, `api_key`, `platform_key` or `system`, from the row alone (also after the actor is gone)."""
+    label = row.actor_label
+    if row.actor_user_id is not None or "@" in label:
+        return "user"
+    if row.actor_api_key_id is not None or label.startswith(API_KEY_LABEL):
+        return "api_key"
+    if label == PLATFORM_KEY_LABEL:
+        return "platform_key"
+    return "system"
+
+
+class AuditLogFilter(filters.FilterSet):
+    account = IdFilter(field_name="account_id", help_text="Account id (SUPER_ADMIN).")
+    action = filters.CharFilter(field_name="action", help_text="Exact action, e.g. `user.created`.")
+    actor = filters.CharFilter(
+        method="filter_actor", help_text="A user id, an email, or an API key prefix (`api_key:<prefix>` also works)."
+    )
+    created_after = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="ISO 8601 datetime, inclusive."
+    )
+    created_before = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="ISO 8601 datetime, exclusive."
+    )
+
+    class Meta:
+        model = AuditLog
+        fields = ["account", "action", "actor", "created_after", "created_before"]
+
+    def filter_actor(self, queryset: QuerySet[AuditLog], name: str, value: str) -> QuerySet[AuditLog]:
+        value = value.strip()
+        if value.isdigit():
+            user_id = parse_id(value)
+            return queryset.filter(actor_user_id=user_id) if user_id is not None else queryset.none()
+        if "@" in value:
+            # The label keeps the email after the person is deleted.
+            return queryset.filter(actor_label__iexact=value)
+        return queryset.filter(actor_label=f"{API_KEY_LABEL}{value.removeprefix(API_KEY_LABEL)}")
+
+
+def audit_log_scope(*, principal: Principal) -> QuerySet[AuditLog]:
+    """The audit rows `principal` may read, newest first: its tenant's, or every row for platform staff."""
+    queryset = AuditLog.objects.all()
+    if principal.is_platform:
+        return queryset
+    return queryset.filter(account=principal.account)
+
+
+def audit_log_actions(*, principal: Principal) -> list[str]:
+    """The distinct actions in `principal`'s audit rows, alphabetically (for a filter's choices)."""
+    return list(audit_log_scope(principal=principal).order_by("action").values_list("action", flat=True).distinct())

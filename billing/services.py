@@ -37,13 +37,18 @@ class BillingSsoLink:
     jti: str
 
 
+def billing_is_configured() -> bool:
+    """Whether the portal can be opened: both its URL and the signing secret are set."""
+    return bool(settings.BILLING_PORTAL_URL and settings.BILLING_SSO_SECRET)
+
+
 @transaction.atomic
 def billing_sso_issue(*, account: Account, actor: Principal, context: RequestContext = SYSTEM) -> BillingSsoLink:
     """A portal URL carrying a signed, five-minute token for `actor` acting on `account`."""
+    if not billing_is_configured():
+        raise BillingNotConfigured()
     portal_url = settings.BILLING_PORTAL_URL
     secret = settings.BILLING_SSO_SECRET
-    if not portal_url or not secret:
-        raise BillingNotConfigured()
     user = actor.user
     if user is None:
         raise Forbidden("Billing sign-in is for people, not API keys.", code="person_required")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import django_filters
-from django.db.models import QuerySet
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -18,53 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import AuditLog, Role
+from accounts.selectors import AuditLogFilter, actor_type
 from core.apis import TenantApi
-from core.filters import IdFilter, IsoDateTimeFilter, parse_id
 from core.openapi import error_responses
 from core.pagination import CursorPagination
-
-API_KEY_LABEL = "api_key:"
-PLATFORM_KEY_LABEL = "platform_key"
-
-
-def actor_type(row: AuditLog) -> str:
-    """`user`, `api_key`, `platform_key` or `system`, from the row alone (also after the actor is gone)."""
-    label = row.actor_label
-    if row.actor_user_id is not None or "@" in label:
-        return "user"
-    if row.actor_api_key_id is not None or label.startswith(API_KEY_LABEL):
-        return "api_key"
-    if label == PLATFORM_KEY_LABEL:
-        return "platform_key"
-    return "system"
-
-
-class AuditLogFilter(django_filters.FilterSet):
-    account = IdFilter(field_name="account_id", help_text="Account id (SUPER_ADMIN).")
-    action = django_filters.CharFilter(field_name="action", help_text="Exact action, e.g. `user.created`.")
-    actor = django_filters.CharFilter(
-        method="filter_actor", help_text="A user id, an email, or an API key prefix (`api_key:<prefix>` also works)."
-    )
-    created_after = IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text="ISO 8601 datetime, inclusive."
-    )
-    created_before = IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text="ISO 8601 datetime, exclusive."
-    )
-
-    class Meta:
-        model = AuditLog
-        fields = ["account", "action", "actor", "created_after", "created_before"]
-
-    def filter_actor(self, queryset: QuerySet[AuditLog], name: str, value: str) -> QuerySet[AuditLog]:
-        value = value.strip()
-        if value.isdigit():
-            user_id = parse_id(value)
-            return queryset.filter(actor_user_id=user_id) if user_id is not None else queryset.none()
-        if "@" in value:
-            # The label keeps the email after the person is deleted.
-            return queryset.filter(actor_label__iexact=value)
-        return queryset.filter(actor_label=f"{API_KEY_LABEL}{value.removeprefix(API_KEY_LABEL)}")
 
 
 class AuditLogOutputSerializer(serializers.Serializer[Any]):

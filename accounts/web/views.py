@@ -1,4 +1,4 @@
-"""Settings pages (CLIENT_ADMIN)."""
+"""The Settings area's landing page (CLIENT_ADMIN): what is set up, and the latest changes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,26 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Role
+from accounts.selectors import api_key_list, audit_log_scope, user_list
+from accounts.web.audit import audit_rows
+from accounts.web.common import settings_context
+from billing.services import billing_is_configured
 from core.web import PageRequest, page
+from inbox.models import Channel
+
+RECENT_ACTIVITY = 5
 
 
 @page(role=Role.CLIENT_ADMIN)
 def index(request: PageRequest) -> HttpResponse:
-    return render(request, "accounts/settings/index.html")
+    principal = request.principal
+    recent = audit_log_scope(principal=principal)[:RECENT_ACTIVITY]
+    context = settings_context(
+        "overview",
+        people=user_list(principal=principal).filter(is_active=True).count(),
+        api_keys=api_key_list(principal=principal, filters={"is_active": "true"}).count(),
+        channels=Channel.objects.filter(account=request.account, is_active=True).count(),
+        billing_configured=billing_is_configured(),
+        recent=audit_rows(recent),
+    )
+    return render(request, "accounts/settings/index.html", context)
