@@ -114,6 +114,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     var feeds = (document.body.dataset.feeds || "").split(/\s+/).filter(Boolean);
     feeds.forEach(connect);
+    // A page that follows no feed has nothing live to report.
+    var status = document.getElementById("live-status");
+    if (status && feeds.length === 0) status.hidden = true;
 
     // Notices the server appended to #toasts fade out by themselves.
     document.body.addEventListener("htmx:afterSwap", function (event) {
