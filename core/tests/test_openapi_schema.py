@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from django.conf import settings
 from drf_spectacular.generators import EndpointEnumerator
 from drf_spectacular.validation import validate_schema
 
@@ -43,6 +44,12 @@ def test_the_document_is_valid_openapi_3(schema: dict[str, Any]) -> None:
     # then: the OpenAPI 3.0 JSON Schema accepts it (raises otherwise)
     validate_schema(schema)
     assert schema["openapi"].startswith("3.0")
+
+
+def test_the_document_names_this_installation_as_its_server(schema: dict[str, Any]) -> None:
+    # then: an importer given the document alone knows where to send requests
+    assert [server["url"] for server in schema["servers"]] == [settings.SITE_URL]
+    assert all(path.startswith("/api/v1/") for path in schema["paths"])
 
 
 def test_every_operation_has_a_unique_readable_id(all_operations: list[Operation]) -> None:

@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
         "(`POST /api/v1/auth/token`) and integrations with an API key (`X-API-Key`)."
     ),
     "VERSION": "1.0.0",
+    # Importers (Make, n8n, Postman) read the base URL from here; paths start with /api/v1.
+    "SERVERS": [{"url": SITE_URL, "description": "This installation (SITE_URL)."}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
