@@ -11,9 +11,10 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
+from billing import examples
 from billing.services import billing_sso_issue
 from core.apis import TenantApi
-from core.openapi import error_responses
+from core.openapi import error_response, error_responses
 from core.serializers import InputSerializer as BaseInputSerializer
 
 
@@ -42,7 +43,17 @@ class BillingSsoApi(TenantApi):
             "`BILLING_PORTAL_URL` or `BILLING_SSO_SECRET` is unset."
         ),
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses(400, 503)},
+        examples=examples.SSO,
+        responses={
+            200: OutputSerializer,
+            **error_responses(),
+            400: error_response(
+                400,
+                message="Only platform staff may name an account; everybody else acts in their own.",
+                details={"account": ["Only platform staff may name an account."]},
+            ),
+            503: error_response(503, code="billing_not_configured", message="The billing portal is not configured."),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.validated(BillingSsoApi.InputSerializer, request)

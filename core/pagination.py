@@ -20,3 +20,12 @@ class CursorPagination(pagination.CursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound:
             raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The page as every list answers it: all three keys always present; the example is a
+        last (and only) page, since a real `next` URL depends on the list's path."""
+        page = super().get_paginated_response_schema(schema)
+        page["required"] = ["results", "next", "previous"]
+        for link in ("next", "previous"):
+            page["properties"][link]["example"] = None
+        return page

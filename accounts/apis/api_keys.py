@@ -15,12 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
+from accounts.apis import examples
 from accounts.models import ApiKeyScope, Role
 from accounts.selectors import api_key_get, api_key_list
 from accounts.services.api_keys import MAX_GRACE_SECONDS, IssuedKey, api_key_create, api_key_revoke, api_key_rotate
 from accounts.services.audit import RequestContext
 from core.apis import TenantApi
-from core.openapi import ApiErrorSerializer, error_responses, page_of
+from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
 from core.serializers import InputSerializer as BaseInputSerializer
 
 ADMIN_ONLY: dict[str, str] = {"GET": Role.CLIENT_ADMIN, "POST": Role.CLIENT_ADMIN, "DELETE": Role.CLIENT_ADMIN}
@@ -91,10 +92,13 @@ class ApiKeyListApi(TenantApi):
         summary="List API keys",
         parameters=[
             OpenApiParameter("is_active", bool, description="Only active (true) or only revoked (false) keys."),
-            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of another page."),
-            OpenApiParameter("page_size", int, description="Keys per page (at most 200)."),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: page_of(ApiKeySerializer, "ApiKeyPage"), **error_responses(400)},
+        examples=examples.API_KEY_LIST,
+        responses={
+            200: page_of(ApiKeySerializer, "ApiKeyPage"),
+            **error_responses(400, field_errors={"cursor": ["Invalid cursor."]}),
+        },
     )
     def get(self, request: Request) -> Response:
         keys = api_key_list(principal=self.principal, filters=request.query_params)
@@ -105,7 +109,14 @@ class ApiKeyListApi(TenantApi):
         summary="Create an API key",
         description="Answers the full key as `key`, once; no other response contains it.",
         request=InputSerializer,
-        responses={201: IssuedApiKeySerializer, **error_responses(400)},
+        examples=examples.API_KEY_CREATE,
+        responses={
+            201: IssuedApiKeySerializer,
+            **error_responses(),
+            400: error_response(
+                400, message="The expiry must be in the future.", details={"expires_at": ["Must be in the future."]}
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.validated(self.InputSerializer, request)
@@ -127,6 +138,7 @@ class ApiKeyDetailApi(TenantApi):
     @extend_schema(
         operation_id="api_keys_retrieve",
         summary="Show an API key",
+        examples=examples.API_KEY_DETAIL,
         responses={200: ApiKeySerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -163,10 +175,15 @@ class ApiKeyRotateApi(TenantApi):
         summary="Rotate an API key",
         description="Issues a new secret for the same key (same prefix). Answers the full new key once.",
         request=InputSerializer,
+        examples=examples.API_KEY_ROTATE,
         responses={
             200: IssuedApiKeySerializer,
-            **error_responses(400, 404),
-            409: OpenApiResponse(ApiErrorSerializer, description="The key is revoked."),
+            **error_responses(
+                400, 404, field_errors={"grace_seconds": ["Ensure this value is less than or equal to 604800."]}
+            ),
+            409: error_response(
+                409, "The key is revoked.", code="api_key_revoked", message="A revoked key cannot be rotated."
+            ),
         },
     )
     def post(self, request: Request, pk: int) -> Response:

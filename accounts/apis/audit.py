@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis import examples
 from accounts.models import AuditLog, Role
 from accounts.selectors import AuditLogFilter, actor_type
 from core.apis import TenantApi
@@ -61,7 +62,11 @@ class AuditLogListApi(TenantApi):
             "Newest first. CLIENT_ADMIN sees its own tenant's entries; SUPER_ADMIN sees every entry and may "
             "filter by `account`. Entries cannot be created, edited or deleted through the API."
         ),
-        responses={200: AuditLogOutputSerializer(many=True), **error_responses(400)},
+        examples=examples.AUDIT_LOG_LIST,
+        responses={
+            200: AuditLogOutputSerializer(many=True),
+            **error_responses(400, field_errors={"created_after": ["Enter a valid date/time."]}),
+        },
     )
     def get(self, request: Request) -> Response:
         queryset = DjangoFilterBackend().filter_queryset(request, self.scoped(AuditLog.objects.all()), self)

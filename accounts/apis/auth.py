@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis import examples
 from accounts.services.audit import RequestContext
 from accounts.services.auth import (
     TokenPair,
@@ -22,7 +23,7 @@ from accounts.services.auth import (
     authenticate_with_password,
 )
 from core.apis import PublicApi
-from core.openapi import ApiErrorSerializer, error_responses
+from core.openapi import ApiErrorSerializer, error_response, error_responses
 from core.serializers import InputSerializer
 
 # Long enough for any passphrase; short enough that hashing it is never a denial of service.
@@ -45,9 +46,10 @@ RETRY_AFTER = OpenApiParameter(
     response=[status.HTTP_429_TOO_MANY_REQUESTS],
     description="Seconds until another attempt is allowed.",
 )
-BAD_REQUEST = OpenApiResponse(
-    ApiErrorSerializer,
-    description="Malformed JSON, a missing or wrongly typed field, or an unknown field.",
+BAD_REQUEST = error_response(
+    400,
+    "Malformed JSON, a missing or wrongly typed field, or an unknown field.",
+    details={"email": ["Enter a valid email address."]},
 )
 INVALID_REFRESH = OpenApiResponse(
     ApiErrorSerializer,
@@ -90,6 +92,7 @@ class TokenObtainApi(PublicApi):
         auth=[],
         request=InputSerializer,
         parameters=[RETRY_AFTER],
+        examples=examples.TOKEN_OBTAIN,
         responses={
             200: TokenPairSerializer,
             400: BAD_REQUEST,
@@ -152,6 +155,7 @@ class TokenRefreshApi(PublicApi):
         auth=[],
         request=InputSerializer,
         parameters=[RETRY_AFTER],
+        examples=examples.TOKEN_REFRESH,
         responses={200: TokenPairSerializer, 400: BAD_REQUEST, 401: INVALID_REFRESH, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
@@ -180,6 +184,7 @@ class LogoutApi(PublicApi):
         auth=[],
         request=InputSerializer,
         parameters=[RETRY_AFTER],
+        examples=examples.LOGOUT,
         responses={
             204: OpenApiResponse(description="Signed out."),
             400: BAD_REQUEST,

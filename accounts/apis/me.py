@@ -11,9 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
+from accounts.apis import examples
 from accounts.models import ApiKeyScope, Role
 from core.apis import TenantApi
-from core.openapi import error_responses
+from core.openapi import error_response
 from core.principals import Principal
 
 LEGACY_KEY_NAME = "Platform key"
@@ -99,13 +100,15 @@ class MeApi(TenantApi):
         operation_id="me_retrieve",
         summary="Who am I",
         description="Answers the caller for any valid credential; use it to test an API key.",
+        examples=examples.ME,
         responses={
             200: PolymorphicProxySerializer(
                 component_name="Me",
                 serializers={"user": MeUserSerializer, "api_key": MeApiKeySerializer},
                 resource_type_field_name="type",
             ),
-            401: error_responses()[401],
+            401: error_response(401),
+            429: error_response(429),
         },
     )
     def get(self, request: Request) -> Response:

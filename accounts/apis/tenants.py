@@ -17,6 +17,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis import examples
 from accounts.models import Account, Plan, Role
 from accounts.services.audit import RequestContext
 from accounts.services.tenants import account_create, account_deactivate, account_update
@@ -81,7 +82,13 @@ class AccountListApi(_PlatformApi):
     @extend_schema(
         operation_id="admin_accounts_list",
         summary="List tenants",
-        responses={200: AccountOutputSerializer(many=True), **error_responses(400)},
+        examples=examples.ACCOUNT_LIST,
+        responses={
+            200: AccountOutputSerializer(many=True),
+            **error_responses(
+                400, field_errors={"plan": ["Select a valid choice. gold is not one of the available choices."]}
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         queryset = DjangoFilterBackend().filter_queryset(request, Account.objects.all(), self)
@@ -102,7 +109,11 @@ class AccountCreateApi(_PlatformApi):
         operation_id="admin_accounts_create",
         summary="Create a tenant",
         request=InputSerializer,
-        responses={201: AccountOutputSerializer, **error_responses(400)},
+        examples=examples.ACCOUNT_CREATE,
+        responses={
+            201: AccountOutputSerializer,
+            **error_responses(400, field_errors={"slug": ["An account with this slug already exists."]}),
+        },
     )
     def post(self, request: Request) -> Response:
         account = account_create(
@@ -117,6 +128,7 @@ class AccountDetailApi(_PlatformApi):
     @extend_schema(
         operation_id="admin_accounts_retrieve",
         summary="Get a tenant",
+        examples=examples.ACCOUNT_DETAIL,
         responses={200: AccountOutputSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -137,7 +149,11 @@ class AccountUpdateApi(_PlatformApi):
         operation_id="admin_accounts_partial_update",
         summary="Update a tenant",
         request=InputSerializer,
-        responses={200: AccountOutputSerializer, **error_responses(400, 404)},
+        examples=examples.ACCOUNT_UPDATE,
+        responses={
+            200: AccountOutputSerializer,
+            **error_responses(400, 404, field_errors={"plan": ['"gold" is not a valid choice.']}),
+        },
     )
     def patch(self, request: Request, pk: int) -> Response:
         account = self.get_account(pk)

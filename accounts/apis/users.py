@@ -17,17 +17,26 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis import examples
 from accounts.models import Account, Role, User
 from accounts.services.audit import RequestContext
 from accounts.services.users import user_create, user_delete, user_update
 from core.apis import TenantApi
 from core.filters import IdFilter
-from core.openapi import error_responses
+from core.openapi import error_response, error_responses
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer as BaseInputSerializer
 
 ADMIN_ONLY: dict[str, str] = dict.fromkeys(
     ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"), Role.CLIENT_ADMIN
+)
+
+
+LAST_ADMIN = error_response(
+    409,
+    "The last active administrator of a tenant cannot be demoted, deactivated or deleted.",
+    code="last_admin",
+    message="This is the last active administrator of the account; appoint another one first.",
 )
 
 
@@ -81,7 +90,13 @@ class UserListApi(_UserApi):
         operation_id="users_list",
         summary="List users",
         description="CLIENT_ADMIN: its tenant's users. SUPER_ADMIN: everyone (filter with `account`).",
-        responses={200: UserOutputSerializer(many=True), **error_responses(400)},
+        examples=examples.USER_LIST,
+        responses={
+            200: UserOutputSerializer(many=True),
+            **error_responses(
+                400, field_errors={"role": ["Select a valid choice. OWNER is not one of the available choices."]}
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         queryset = DjangoFilterBackend().filter_queryset(request, self.users(), self)
@@ -112,7 +127,11 @@ class UserCreateApi(_UserApi):
             "`account` is required from SUPER_ADMIN (unless creating a SUPER_ADMIN) and refused from others."
         ),
         request=InputSerializer,
-        responses={201: UserOutputSerializer, **error_responses(400)},
+        examples=examples.USER_CREATE,
+        responses={
+            201: UserOutputSerializer,
+            **error_responses(400, field_errors={"password": ["This password is too common."]}),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.validated(UserCreateApi.InputSerializer, request)
@@ -125,6 +144,7 @@ class UserDetailApi(_UserApi):
     @extend_schema(
         operation_id="users_retrieve",
         summary="Get a user",
+        examples=examples.USER_DETAIL,
         responses={200: UserOutputSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -149,7 +169,12 @@ class UserUpdateApi(_UserApi):
             "active CLIENT_ADMIN of a tenant answers 409 and changes nothing."
         ),
         request=InputSerializer,
-        responses={200: UserOutputSerializer, **error_responses(400, 404, 409)},
+        examples=examples.USER_UPDATE,
+        responses={
+            200: UserOutputSerializer,
+            **error_responses(400, 404, field_errors={"role": ['"OWNER" is not a valid choice.']}),
+            409: LAST_ADMIN,
+        },
     )
     def patch(self, request: Request, pk: int) -> Response:
         user = self.get_user(pk)
@@ -167,7 +192,7 @@ class UserDeleteApi(_UserApi):
         operation_id="users_destroy",
         summary="Delete a user",
         description="Deleting the last active CLIENT_ADMIN of a tenant answers 409 and changes nothing.",
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404, 409)},
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404), 409: LAST_ADMIN},
     )
     def delete(self, request: Request, pk: int) -> Response:
         user_delete(user=self.get_user(pk), actor=self.principal, context=RequestContext.from_request(request))

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
+from agents.apis import examples
 from agents.models import Agent, AgentCategory, AgentStatus
 from agents.selectors import LISTED_STATUSES, agent_list, agents_visible
 from agents.services.agents import (
@@ -27,7 +28,7 @@ from agents.services.agents import (
 )
 from core.apis import TenantApi
 from core.exceptions import RateLimited
-from core.openapi import ERROR_DESCRIPTIONS, ApiErrorSerializer, error_responses, page_of
+from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
 from core.principals import Principal
 from core.serializers import InputSerializer
 
@@ -41,20 +42,35 @@ ADMIN_WRITES: dict[str, str] = {
 }
 CREATE_LIMIT_GROUP = "agent-create"
 
-CONFLICT = OpenApiResponse(
-    ApiErrorSerializer,
-    description="Code `invalid_transition`: the agent's status does not allow this; `details` names `from` and `to`.",
+CONFLICT = error_response(
+    409,
+    "Code `invalid_transition`: the agent's status does not allow this; `details` names `from` and `to`.",
+    code="invalid_transition",
+    message="An agent cannot go from draft to inactive.",
+    details={"from": "draft", "to": "inactive"},
 )
 RUNNER_ERRORS = {
     409: CONFLICT,
-    502: OpenApiResponse(
-        ApiErrorSerializer, description="Code `skybot_rejected`: the SkyBot runner refused; its message is passed on."
+    502: error_response(
+        502,
+        "Code `skybot_rejected`: the SkyBot runner refused; its message is passed on.",
+        code="skybot_rejected",
+        message="Workflow wf_7Hk2mP9qL4 is locked by another operation.",
     ),
-    503: OpenApiResponse(
-        ApiErrorSerializer,
-        description=f"Code `skybot_unavailable` or `skybot_not_configured`. {ERROR_DESCRIPTIONS[503]}",
+    503: error_response(
+        503,
+        "Code `skybot_unavailable` or `skybot_not_configured`: the SkyBot runner is not reachable or not set up.",
+        code="skybot_unavailable",
+        message="The SkyBot runner is not reachable right now; try again later.",
     ),
 }
+# A `config` the template's JSON Schema refuses: each failing JSON path with jsonschema's messages.
+INVALID_CONFIG = error_response(
+    400,
+    "Invalid input, or a `config` the template's JSON Schema refuses (`details` names each JSON path).",
+    message="The configuration does not match the template's schema.",
+    details={"config.business_hours.open": ["'9am' does not match '^([01][0-9]|2[0-3]):[0-5][0-9]$'"]},
+)
 
 
 class AgentSerializer(serializers.Serializer[Any]):
@@ -135,10 +151,15 @@ class AgentListApi(_AgentApi):
         parameters=[
             OpenApiParameter("status", str, enum=[value for value, _ in LISTED_STATUSES]),
             OpenApiParameter("category", str, enum=AgentCategory.values),
-            OpenApiParameter("cursor", str, description="The `next` or `previous` cursor of another page."),
-            OpenApiParameter("page_size", int, description="Agents per page (at most 200)."),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: page_of(AgentSerializer, "AgentPage"), **error_responses(400)},
+        examples=examples.AGENT_LIST,
+        responses={
+            200: page_of(AgentSerializer, "AgentPage"),
+            **error_responses(
+                400, field_errors={"status": ["Select a valid choice. running is not one of the available choices."]}
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         queryset = agent_list(scoped=self.scoped(Agent.objects.all()), filters=request.query_params)
@@ -154,7 +175,8 @@ class AgentListApi(_AgentApi):
             "(`AGENT_CREATE_RATE`, 5 a minute by default)."
         ),
         request=InputSerializer,
-        responses={201: AgentSerializer, **error_responses(400)},
+        examples=examples.AGENT_CREATE,
+        responses={201: AgentSerializer, **error_responses(), 400: INVALID_CONFIG},
     )
     def post(self, request: Request) -> Response:
         usage = _create_limit_usage(request, self.principal, increment=False)
@@ -187,6 +209,7 @@ class AgentDetailApi(_AgentApi):
     @extend_schema(
         operation_id="agents_retrieve",
         summary="Show an agent",
+        examples=examples.AGENT_DETAIL,
         responses={200: AgentSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -201,7 +224,8 @@ class AgentDetailApi(_AgentApi):
             "while it is deploying its `config` cannot change (409)."
         ),
         request=InputSerializer,
-        responses={200: AgentSerializer, **error_responses(400, 404), 409: CONFLICT},
+        examples=examples.AGENT_UPDATE,
+        responses={200: AgentSerializer, **error_responses(404), 400: INVALID_CONFIG, 409: CONFLICT},
     )
     def patch(self, request: Request, pk: int) -> Response:
         agent = self.agent(pk)
@@ -232,6 +256,7 @@ class AgentDeployApi(_AgentApi):
             "active, inactive and failed. A paused (inactive) agent stays paused once redeployed."
         ),
         request=None,
+        examples=examples.AGENT_DEPLOY,
         responses={202: AgentSerializer, **error_responses(404), 409: CONFLICT},
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -244,6 +269,7 @@ class AgentActivateApi(_AgentApi):
         operation_id="agents_activate",
         summary="Activate an inactive agent",
         request=None,
+        examples=examples.AGENT_ACTIVATE,
         responses={200: AgentSerializer, **error_responses(404), **RUNNER_ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -256,6 +282,7 @@ class AgentDeactivateApi(_AgentApi):
         operation_id="agents_deactivate",
         summary="Deactivate an active agent",
         request=None,
+        examples=examples.AGENT_DEACTIVATE,
         responses={200: AgentSerializer, **error_responses(404), **RUNNER_ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Account
+from agents.apis import examples
 from agents.models import Agent, AgentStatus
 from agents.services.analytics import (
     AnalyticsRange,
@@ -73,6 +74,8 @@ class AnalyticsSerializer(serializers.Serializer[Any]):
         ref_name = "AgentAnalytics"
 
 
+RANGE_ERRORS = {"from": ["Must be before `to`."]}
+
 QUERY_PARAMETERS = [
     OpenApiParameter(
         "from", str, description="ISO 8601 datetime, inclusive. Default: `to` minus 7 days.", required=False
@@ -113,7 +116,8 @@ class AgentAnalyticsApi(TenantApi):
         summary="Analytics of one agent's executions",
         description=DESCRIPTION,
         parameters=QUERY_PARAMETERS,
-        responses={200: AnalyticsSerializer, **error_responses(400, 404)},
+        examples=examples.ANALYTICS,
+        responses={200: AnalyticsSerializer, **error_responses(400, 404, field_errors=RANGE_ERRORS)},
     )
     def get(self, request: Request, pk: int) -> Response:
         agent = self.get_scoped_object(Agent.objects.exclude(status=AgentStatus.DELETED), pk=pk)
@@ -130,7 +134,8 @@ class AccountAnalyticsApi(TenantApi):
             *QUERY_PARAMETERS,
             OpenApiParameter("account", int, description="Platform staff only: the tenant to read."),
         ],
-        responses={200: AnalyticsSerializer, **error_responses(400)},
+        examples=examples.ANALYTICS,
+        responses={200: AnalyticsSerializer, **error_responses(400, field_errors=RANGE_ERRORS)},
     )
     def get(self, request: Request) -> Response:
         requested = request.query_params.get("account")

@@ -15,11 +15,12 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
+from agents.apis import examples
 from agents.models import Report, ReportKind, ReportStatus
 from agents.services.reports import report_download_url, report_request
 from core.apis import TenantApi
 from core.exceptions import Conflict
-from core.openapi import error_responses
+from core.openapi import error_response, error_responses
 from core.serializers import InputSerializer
 
 MAX_REPORT_RANGE = timedelta(days=366)
@@ -74,7 +75,11 @@ class ReportCreateApi(TenantApi):
             "with the download link when it is ready. Poll `GET /api/v1/reports/{id}` for `status`."
         ),
         request=ReportRequestInput,
-        responses={202: ReportSerializer, **error_responses(400)},
+        examples=examples.REPORT_CREATE,
+        responses={
+            202: ReportSerializer,
+            **error_responses(400, field_errors={"date_to": ["A report covers at most 366 days."]}),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.validated(self.ReportRequestInput, request)
@@ -94,6 +99,7 @@ class ReportDetailApi(TenantApi):
     @extend_schema(
         operation_id="reports_retrieve",
         summary="A report's status and download link",
+        examples=examples.REPORT_DETAIL,
         responses={200: ReportSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -104,9 +110,17 @@ class ReportDownloadApi(TenantApi):
     @extend_schema(
         operation_id="reports_download",
         summary="Download a ready report (CSV)",
+        examples=examples.REPORT_DOWNLOAD,
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
-            **error_responses(404, 409),
+            **error_responses(404),
+            409: error_response(
+                409,
+                "The report is not ready yet; `details.status` says where it is.",
+                code="report_not_ready",
+                message="The report is not ready yet.",
+                details={"status": "running"},
+            ),
         },
     )
     def get(self, request: Request, pk: int) -> FileResponse:

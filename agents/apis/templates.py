@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agents.apis import examples
 from agents.models import AgentCategory
 from agents.selectors import template_list
 from core.apis import TenantApi
@@ -35,6 +36,7 @@ class AgentTemplateListApi(TenantApi):
         operation_id="agent_templates_list",
         summary="List agent templates",
         description="The whole catalogue (a few dozen at most), ordered by category and name; not paginated.",
+        examples=examples.TEMPLATE_LIST,
         responses={200: AgentTemplateSerializer(many=True), **error_responses()},
     )
     def get(self, request: Request) -> Response:

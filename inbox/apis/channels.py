@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from accounts.models import Role
 from accounts.services.audit import RequestContext
 from core.apis import TenantApi
-from core.openapi import error_responses, page_of
+from core.openapi import PAGE_PARAMETERS, error_responses, page_of
 from core.serializers import InputSerializer
+from inbox.apis import examples
 from inbox.models import Channel
 from inbox.services.channels import channel_create, channel_update
 
@@ -70,7 +71,12 @@ class ChannelListApi(TenantApi):
     @extend_schema(
         operation_id="channels_list",
         summary="List WhatsApp channels",
-        responses={200: page_of(ChannelSerializer, "ChannelPage"), **error_responses()},
+        parameters=PAGE_PARAMETERS,
+        examples=examples.CHANNEL_LIST,
+        responses={
+            200: page_of(ChannelSerializer, "ChannelPage"),
+            **error_responses(400, field_errors={"cursor": ["Invalid cursor."]}),
+        },
     )
     def get(self, request: Request) -> Response:
         queryset = self.scoped(Channel.objects.all())
@@ -81,7 +87,13 @@ class ChannelListApi(TenantApi):
         summary="Connect a WhatsApp number",
         description="`access_token`, `app_secret` and `verify_token` are stored encrypted and never returned.",
         request=ChannelCreateInput,
-        responses={201: ChannelSerializer, **error_responses(400)},
+        examples=examples.CHANNEL_CREATE,
+        responses={
+            201: ChannelSerializer,
+            **error_responses(
+                400, field_errors={"phone_number_id": ["This value does not match the required pattern."]}
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.validated(self.ChannelCreateInput, request)
@@ -107,6 +119,7 @@ class ChannelDetailApi(TenantApi):
     @extend_schema(
         operation_id="channels_retrieve",
         summary="Show a channel",
+        examples=examples.CHANNEL_DETAIL,
         responses={200: ChannelSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -117,7 +130,11 @@ class ChannelDetailApi(TenantApi):
         summary="Update a channel",
         description="Rotate its token or secrets, rename it, or deactivate it (`is_active: false`).",
         request=ChannelUpdateInput,
-        responses={200: ChannelSerializer, **error_responses(400, 404)},
+        examples=examples.CHANNEL_UPDATE,
+        responses={
+            200: ChannelSerializer,
+            **error_responses(400, 404, field_errors={"is_active": ["Must be true or false."]}),
+        },
     )
     def patch(self, request: Request, pk: int) -> Response:
         channel = self.get_scoped_object(Channel.objects.all(), pk=pk)

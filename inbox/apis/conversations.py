@@ -15,9 +15,10 @@ from accounts.services.audit import RequestContext
 from agents.models import Agent, AgentStatus
 from agents.services.handoff import conversation_handoff
 from core.apis import TenantApi
-from core.openapi import error_responses, page_of
+from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer
+from inbox.apis import examples
 from inbox.models import Conversation, ConversationStatus, Priority
 from inbox.selectors import conversation_list, message_list
 from inbox.serializers import ConversationSerializer, MessageSerializer
@@ -39,10 +40,15 @@ class ConversationListApi(TenantApi):
             OpenApiParameter("channel", int),
             OpenApiParameter("label", str),
             OpenApiParameter("q", str, description="Contact name or number contains this text."),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("page_size", int),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: page_of(ConversationSerializer, "ConversationPage"), **error_responses(400)},
+        examples=examples.CONVERSATION_LIST,
+        responses={
+            200: page_of(ConversationSerializer, "ConversationPage"),
+            **error_responses(
+                400, field_errors={"status": ["Select a valid choice. closed is not one of the available choices."]}
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         queryset = conversation_list(
@@ -73,6 +79,7 @@ class ConversationDetailApi(TenantApi):
     @extend_schema(
         operation_id="conversations_retrieve",
         summary="Show a conversation",
+        examples=examples.CONVERSATION_DETAIL,
         responses={200: ConversationSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -82,7 +89,11 @@ class ConversationDetailApi(TenantApi):
         operation_id="conversations_update",
         summary="Change status, assignee, AI agent, priority or labels",
         request=ConversationUpdateInput,
-        responses={200: ConversationSerializer, **error_responses(400, 404)},
+        examples=examples.CONVERSATION_UPDATE,
+        responses={
+            200: ConversationSerializer,
+            **error_responses(400, 404, field_errors={"assignee": ["No such teammate."]}),
+        },
     )
     def patch(self, request: Request, pk: int) -> Response:
         conversation = self._conversation(pk)
@@ -114,6 +125,7 @@ class ConversationReadApi(TenantApi):
         operation_id="conversations_mark_read",
         summary="Mark a conversation read",
         request=None,
+        examples=examples.CONVERSATION_READ,
         responses={200: ConversationSerializer, **error_responses(404)},
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -137,7 +149,14 @@ class ConversationHandoffApi(TenantApi):
             "reaches the inbox feed. 409 `not_held_by_agent` when no agent holds it."
         ),
         request=ConversationHandoffInput,
-        responses={200: ConversationSerializer, **error_responses(400, 404, 409)},
+        examples=examples.CONVERSATION_HANDOFF,
+        responses={
+            200: ConversationSerializer,
+            **error_responses(
+                400, 404, field_errors={"reason": ["Ensure this field has no more than 500 characters."]}
+            ),
+            409: error_response(409, code="not_held_by_agent", message="No AI agent holds this conversation."),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         conversation = self.get_scoped_object(Conversation.objects.all(), pk=pk)
@@ -173,8 +192,12 @@ class ConversationMessagesApi(TenantApi):
     @extend_schema(
         operation_id="conversations_messages_list",
         summary="List a conversation's messages, newest first",
-        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        responses={200: page_of(MessageSerializer, "MessagePage"), **error_responses(404)},
+        parameters=PAGE_PARAMETERS,
+        examples=examples.MESSAGE_LIST,
+        responses={
+            200: page_of(MessageSerializer, "MessagePage"),
+            **error_responses(400, 404, field_errors={"cursor": ["Invalid cursor."]}),
+        },
     )
     def get(self, request: Request, pk: int) -> Response:
         conversation = self.get_scoped_object(Conversation.objects.all(), pk=pk)
@@ -189,7 +212,20 @@ class ConversationMessagesApi(TenantApi):
             "of the customer's last message (409 `customer_window_closed`): send a template instead."
         ),
         request=MessageSendInput,
-        responses={202: MessageSerializer, **error_responses(400, 404, 409)},
+        examples=examples.MESSAGE_SEND,
+        responses={
+            202: MessageSerializer,
+            **error_responses(400, 404, field_errors={"non_field_errors": ["Send either `text` or `template`."]}),
+            409: error_response(
+                409,
+                "Free text outside the 24-hour customer window: send an approved template instead.",
+                code="customer_window_closed",
+                message=(
+                    "More than 24 hours have passed since the customer's last message: send an approved "
+                    "template instead."
+                ),
+            ),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         conversation = self.get_scoped_object(Conversation.objects.select_related("account"), pk=pk)

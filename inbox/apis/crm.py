@@ -18,8 +18,9 @@ from rest_framework.response import Response
 from accounts.services.audit import RequestContext
 from core.apis import TenantApi
 from core.filters import filter_queryset
-from core.openapi import error_responses, page_of
+from core.openapi import PAGE_PARAMETERS, error_responses, page_of
 from core.serializers import InputSerializer
+from inbox.apis import examples
 from inbox.models import Contact, Lead, LeadStatus
 from inbox.selectors import ContactFilter, LeadFilter
 from inbox.services.crm import contact_create, contact_update, lead_create, lead_update, record_delete
@@ -52,15 +53,22 @@ class ContactCreateInput(ContactWriteInput):
     account = serializers.IntegerField(required=False, help_text="Platform staff only: the tenant's id.")
 
 
+WA_ID_ERRORS = {"wa_id": ["This value does not match the required pattern."]}
+
+
 class ContactListApi(TenantApi):
     @extend_schema(
         operation_id="contacts_list",
         summary="List or search contacts",
         parameters=[
             OpenApiParameter("q", str, description="Name, number or email contains this text."),
-            OpenApiParameter("cursor", str),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: page_of(ContactSerializer, "ContactPage"), **error_responses(400)},
+        examples=examples.CONTACT_LIST,
+        responses={
+            200: page_of(ContactSerializer, "ContactPage"),
+            **error_responses(400, field_errors={"cursor": ["Invalid cursor."]}),
+        },
     )
     def get(self, request: Request) -> Response:
         queryset = filter_queryset(
@@ -72,7 +80,8 @@ class ContactListApi(TenantApi):
         operation_id="contacts_create",
         summary="Create a contact",
         request=ContactCreateInput,
-        responses={201: ContactSerializer, **error_responses(400)},
+        examples=examples.CONTACT_CREATE,
+        responses={201: ContactSerializer, **error_responses(400, field_errors=WA_ID_ERRORS)},
     )
     def post(self, request: Request) -> Response:
         data = self.validated(ContactCreateInput, request)
@@ -87,6 +96,7 @@ class ContactDetailApi(TenantApi):
     @extend_schema(
         operation_id="contacts_retrieve",
         summary="Show a contact",
+        examples=examples.CONTACT_DETAIL,
         responses={200: ContactSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -96,7 +106,8 @@ class ContactDetailApi(TenantApi):
         operation_id="contacts_update",
         summary="Update a contact",
         request=ContactUpdateInput,
-        responses={200: ContactSerializer, **error_responses(400, 404)},
+        examples=examples.CONTACT_UPDATE,
+        responses={200: ContactSerializer, **error_responses(400, 404, field_errors=WA_ID_ERRORS)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         contact = self.get_scoped_object(Contact.objects.select_related("account"), pk=pk)
@@ -165,6 +176,8 @@ class LeadUpdateInput(LeadWriteInput):
     name = serializers.CharField(max_length=200, required=False)
 
 
+LEAD_ERRORS = {"score": ["Ensure this value is less than or equal to 100."]}
+
 LEAD_FILTER_PARAMETERS = [
     OpenApiParameter("status", str, enum=LeadStatus.values),
     OpenApiParameter("source", str),
@@ -185,8 +198,12 @@ class LeadListApi(TenantApi):
     @extend_schema(
         operation_id="leads_list",
         summary="List leads, newest first",
-        parameters=[*LEAD_FILTER_PARAMETERS, OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        responses={200: page_of(LeadSerializer, "LeadPage"), **error_responses(400)},
+        parameters=[*LEAD_FILTER_PARAMETERS, *PAGE_PARAMETERS],
+        examples=examples.LEAD_LIST,
+        responses={
+            200: page_of(LeadSerializer, "LeadPage"),
+            **error_responses(400, field_errors={"created_after": ["Enter a valid date/time."]}),
+        },
     )
     def get(self, request: Request) -> Response:
         queryset = filter_queryset(LeadFilter, data=request.query_params, queryset=self.scoped(Lead.objects.all()))
@@ -196,7 +213,8 @@ class LeadListApi(TenantApi):
         operation_id="leads_create",
         summary="Create a lead",
         request=LeadCreateInput,
-        responses={201: LeadSerializer, **error_responses(400)},
+        examples=examples.LEAD_CREATE,
+        responses={201: LeadSerializer, **error_responses(400, field_errors=LEAD_ERRORS)},
     )
     def post(self, request: Request) -> Response:
         data = self.validated(LeadCreateInput, request)
@@ -208,7 +226,10 @@ class LeadListApi(TenantApi):
 
 class LeadDetailApi(TenantApi):
     @extend_schema(
-        operation_id="leads_retrieve", summary="Show a lead", responses={200: LeadSerializer, **error_responses(404)}
+        operation_id="leads_retrieve",
+        summary="Show a lead",
+        examples=examples.LEAD_DETAIL,
+        responses={200: LeadSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(LeadSerializer(self.get_scoped_object(Lead.objects.all(), pk=pk)).data)
@@ -217,7 +238,8 @@ class LeadDetailApi(TenantApi):
         operation_id="leads_update",
         summary="Update a lead",
         request=LeadUpdateInput,
-        responses={200: LeadSerializer, **error_responses(400, 404)},
+        examples=examples.LEAD_UPDATE,
+        responses={200: LeadSerializer, **error_responses(400, 404, field_errors=LEAD_ERRORS)},
     )
     def patch(self, request: Request, pk: int) -> Response:
         lead = self.get_scoped_object(Lead.objects.select_related("account"), pk=pk)
@@ -259,7 +281,13 @@ class LeadExportApi(TenantApi):
         summary="Export leads as CSV",
         description="The same filters as the list; every matching lead, streamed.",
         parameters=LEAD_FILTER_PARAMETERS,
-        responses={(200, "text/csv"): OpenApiTypes.STR, **error_responses(400)},
+        examples=examples.LEAD_EXPORT,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row per lead, newest first."),
+            **error_responses(
+                400, field_errors={"status": ["Select a valid choice. open is not one of the available choices."]}
+            ),
+        },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         queryset = filter_queryset(LeadFilter, data=request.query_params, queryset=self.scoped(Lead.objects.all()))

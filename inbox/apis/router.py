@@ -20,6 +20,7 @@ from core.exceptions import ApplicationError
 from core.filters import parse_id
 from core.openapi import error_responses
 from core.serializers import InputSerializer
+from inbox.apis import examples
 from inbox.models import RouterConfig
 from inbox.services.routing import router_config_delete, router_config_update
 
@@ -151,7 +152,11 @@ class RouterApi(TenantApi):
             "messages. The secret is never returned; `has_secret` says whether one is set. CLIENT_ADMIN."
         ),
         parameters=[ACCOUNT_PARAMETER],
-        responses={200: RouterSettingsSerializer, **error_responses(400)},
+        examples=examples.ROUTER_DETAIL,
+        responses={
+            200: RouterSettingsSerializer,
+            **error_responses(400, field_errors={"account": ["Only platform staff may choose the account."]}),
+        },
     )
     def get(self, request: Request) -> Response:
         return Response(RouterSettingsSerializer(router_settings(self._account(request))).data)
@@ -167,7 +172,11 @@ class RouterApi(TenantApi):
         ),
         parameters=[ACCOUNT_PARAMETER],
         request=RouterUpdateInput,
-        responses={200: RouterSettingsSerializer, **error_responses(400)},
+        examples=examples.ROUTER_UPDATE,
+        responses={
+            200: RouterSettingsSerializer,
+            **error_responses(400, field_errors={"url": ["Only http and https URLs are accepted."]}),
+        },
     )
     def put(self, request: Request) -> Response:
         account = self._account(request)
@@ -186,7 +195,10 @@ class RouterApi(TenantApi):
         ),
         parameters=[ACCOUNT_PARAMETER],
         request=None,
-        responses={204: OpenApiResponse(description="No own router any more."), **error_responses(400)},
+        responses={
+            204: OpenApiResponse(description="No own router any more."),
+            **error_responses(400, field_errors={"account": ["Only platform staff may choose the account."]}),
+        },
     )
     def delete(self, request: Request) -> Response:
         account = self._account(request)

@@ -191,7 +191,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
         "(`POST /api/v1/auth/token`) and integrations with an API key (`X-API-Key`)."
     ),
     "VERSION": "1.0.0",
+    # Importers (Make, n8n, Postman) read the base URL from here; paths start with /api/v1.
+    "SERVERS": [{"url": SITE_URL, "description": "This installation (SITE_URL)."}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -214,7 +216,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "inbox.models.MessageStatus",
         "LeadStatusEnum": "inbox.models.LeadStatus",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.postprocess_schema"],
 }
 
 from skybot_inbox.settings.agents import *  # noqa: E402,F403
