@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 from typing import Any
 
 import pytest
@@ -207,7 +208,7 @@ def test_the_form_is_generated_from_the_templates_json_schema(client_admin: User
     assert "human\nagent\ncomplaint" in page  # an array's default, one per line
     page = html(client.get("/agents/new/hr-recruiter/"))
     assert re.search(r'<textarea name="config-open_positions"', page)
-    assert "Written as JSON." in page
+    assert 'Written as JSON, for example [{"title": "…", "location": "…", "remote": false}]' in unescape(page)
     assert re.search(r'<input type="checkbox" name="config-collect_fields" value="cv_url"[^>]*checked', page)
 
 

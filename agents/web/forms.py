@@ -173,7 +173,8 @@ class ConfigForm(forms.Form):
             form_field = forms.CharField(
                 required=required, widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}), strip=True
             )
-            help_text = " ".join(filter(None, [help_text, "Written as JSON."]))
+            example = json.dumps(_example(prop), ensure_ascii=False)
+            help_text = " ".join(filter(None, [help_text, f"Written as JSON, for example {example}"]))
             initial = json.dumps(initial, indent=2) if initial is not None else None
         form_field.label = label
         form_field.help_text = help_text
@@ -283,6 +284,22 @@ def _kind_of(prop: dict[str, Any]) -> str:
     if kind in ("string", "integer", "number", "boolean"):
         return kind
     return "json"
+
+
+def _example(prop: dict[str, Any], depth: int = 0) -> Any:
+    """A value of the property's shape, to show how its JSON is written."""
+    if isinstance(prop.get("enum"), list) and prop["enum"]:
+        return prop["enum"][0]
+    kind = _type_of(prop)
+    if depth > 3:
+        return None
+    if kind == "array":
+        items = prop.get("items")
+        return [_example(items, depth + 1)] if isinstance(items, dict) and items else []
+    if kind == "object" or isinstance(prop.get("properties"), dict):
+        properties: dict[str, Any] = prop["properties"] if isinstance(prop.get("properties"), dict) else {}
+        return {name: _example(sub if isinstance(sub, dict) else {}, depth + 1) for name, sub in properties.items()}
+    return {"string": "…", "integer": 0, "number": 0, "boolean": False}.get(kind or "")
 
 
 def _bounds(prop: dict[str, Any]) -> dict[str, Any]:
