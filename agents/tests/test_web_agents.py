@@ -209,6 +209,16 @@ def test_the_form_is_generated_from_the_templates_json_schema(client_admin: User
     page = html(client.get("/agents/new/hr-recruiter/"))
     assert re.search(r'<textarea name="config-open_positions"', page)
     assert 'Written as JSON, for example [{"title": "…", "location": "…", "remote": false}]' in unescape(page)
+    # required fields first, in the schema's `required` order, then the others by name
+    names = re.findall(r'name="config-([a-z_]+)"', page)
+    assert list(dict.fromkeys(names)) == [
+        "greeting",
+        "company_name",
+        "open_positions",
+        "collect_fields",
+        "interview_booking_url",
+        "language",
+    ]
     assert re.search(r'<input type="checkbox" name="config-collect_fields" value="cv_url"[^>]*checked', page)
 
 

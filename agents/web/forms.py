@@ -92,18 +92,15 @@ class ConfigForm(forms.Form):
         self.specs: dict[str, Spec] = {}
         # (name, None) for a field, (name, [field names]) for an object property's group.
         self._layout: list[tuple[str, list[str] | None]] = []
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         required = set(schema.get("required") or [])
-        for name, prop in (properties or {}).items():
-            prop = prop if isinstance(prop, dict) else {}
+        for name, prop in ordered_properties(schema):
             current = (config or {}).get(name, prop.get("default")) if config is not None else prop.get("default")
             if _type_of(prop) == "object" and self._flat_object(prop):
                 names = []
                 sub_required = set(prop.get("required") or [])
-                for sub_name, sub_prop in prop["properties"].items():
+                for sub_name, sub_prop in ordered_properties(prop):
                     sub_value = current.get(sub_name) if isinstance(current, dict) else sub_prop.get("default")
                     field_name = f"{name}{NESTED}{sub_name}"
-                    # Required inside the group only once the group is filled in: the schema says so.
                     self._add(field_name, (name, sub_name), sub_prop, required=False, initial=sub_value)
                     # Required once the group is filled in (the schema says so); shown, not enforced here.
                     self.fields[field_name].required_in_group = sub_name in sub_required  # type: ignore[attr-defined]
@@ -270,6 +267,18 @@ class ConfigForm(forms.Form):
         return group[0] if group else None
 
 
+def ordered_properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The schema's properties in the order a form shows them: the required ones as `required`
+    lists them, then the others by name. (PostgreSQL's jsonb does not keep an object's key order,
+    so the order the schema was written in is lost; a list keeps its order.)"""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return []
+    listed = [name for name in schema.get("required") or [] if name in properties]
+    names = list(dict.fromkeys(listed)) + sorted(name for name in properties if name not in listed)
+    return [(name, properties[name] if isinstance(properties[name], dict) else {}) for name in names]
+
+
 def _kind_of(prop: dict[str, Any]) -> str:
     if isinstance(prop.get("enum"), list) and prop["enum"]:
         return "enum"
@@ -297,8 +306,7 @@ def _example(prop: dict[str, Any], depth: int = 0) -> Any:
         items = prop.get("items")
         return [_example(items, depth + 1)] if isinstance(items, dict) and items else []
     if kind == "object" or isinstance(prop.get("properties"), dict):
-        properties: dict[str, Any] = prop["properties"] if isinstance(prop.get("properties"), dict) else {}
-        return {name: _example(sub if isinstance(sub, dict) else {}, depth + 1) for name, sub in properties.items()}
+        return {name: _example(sub, depth + 1) for name, sub in ordered_properties(prop)}
     return {"string": "…", "integer": 0, "number": 0, "boolean": False}.get(kind or "")
 
 
