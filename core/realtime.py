@@ -38,7 +38,13 @@ def _listeners_key(group: str) -> str:
 async def listener_joined(group: str, feed: str) -> None:
     key = _listeners_key(group)
     if not await cache.aadd(key, 1, timeout=None):
-        await cache.aincr(key)
+        try:
+            await cache.aincr(key)
+        except ValueError:
+            # The key reads as missing: it expired meanwhile, or it holds 0 and the embedded mode's
+            # cache (django-prometheus's LocMemCache) answers a stored 0 as a miss. Either way this
+            # socket is the group's only listener.
+            await cache.aset(key, 1, timeout=None)
     open_sockets.labels(feed=feed).inc()
 
 

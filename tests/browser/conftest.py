@@ -36,6 +36,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 DEMO_PASSWORD = "skybot-demo-2026"
 APP_SECRET = "browser-test-app-secret"
 VERIFY_TOKEN = "browser-test-verify-token"
+RUNNER_WEBHOOK_SECRET = "browser-test-runner-webhook-secret"
 START_TIMEOUT_S = 60
 
 
@@ -107,6 +108,10 @@ def _server_environment(tmp: Path, graph_api_url: str, port: int) -> dict[str, s
             "GRAPH_API_BASE_URL": graph_api_url,
             "WHATSAPP_APP_SECRET": APP_SECRET,
             "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            # The same local server stands in for the SkyBot runner (its routes do not overlap Meta's).
+            "SKYBOT_API_URL": graph_api_url,
+            "SKYBOT_API_KEY": "browser-test-runner-key",
+            "SKYBOT_WEBHOOK_SECRET": RUNNER_WEBHOOK_SECRET,
             "SITE_URL": f"http://127.0.0.1:{port}",
             "MEDIA_ROOT": str(tmp / "media"),
             "LOG_LEVEL": "WARNING",
