@@ -38,7 +38,12 @@ def _listeners_key(group: str) -> str:
 async def listener_joined(group: str, feed: str) -> None:
     key = _listeners_key(group)
     if not await cache.aadd(key, 1, timeout=None):
-        await cache.aincr(key)
+        try:
+            await cache.aincr(key)
+        except ValueError:
+            # Gone meanwhile, or a count back at 0: django-prometheus' in-memory cache (embedded
+            # mode) reads a stored 0 as a miss. Either way this socket is the only one counted.
+            await cache.aset(key, 1, timeout=None)
     open_sockets.labels(feed=feed).inc()
 
 
