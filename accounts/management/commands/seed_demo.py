@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import Account, Plan, Role, User
+from inbox import demo as inbox_demo
 
 DEMO_PASSWORD = "skybot-demo-2026"
 DEMO_ACCOUNT = {"slug": "demo", "name": "Demo Company", "plan": Plan.PRO}
@@ -58,6 +59,7 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save(update_fields=["password"])
                 self.stdout.write(f"  {'created' if made else 'exists '} {role:<12} {email}")
+            inbox_demo.seed_demo(account, stdout=self.stdout)
 
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Sign in at {settings.SITE_URL}/accounts/login/"))
