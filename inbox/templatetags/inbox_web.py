@@ -16,7 +16,7 @@ register = template.Library()
 
 # Symbol and accessible name of each delivery status of a reply.
 TICKS = {
-    MessageStatus.QUEUED: ("🕓", "Queued"),
+    MessageStatus.QUEUED: ("◷", "Queued"),
     MessageStatus.SENT: ("✓", "Sent"),
     MessageStatus.DELIVERED: ("✓✓", "Delivered"),
     MessageStatus.READ: ("✓✓", "Read"),

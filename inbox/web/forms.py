@@ -67,7 +67,7 @@ class ConversationFilterForm(Form):
     assignee = forms.ChoiceField(label="Assigned to", required=False)
     channel = forms.ChoiceField(label="Number", required=False)
     label = forms.ChoiceField(label="Label", required=False)
-    pages = forms.IntegerField(required=False, min_value=1, max_value=20, widget=forms.HiddenInput)
+    pages = forms.IntegerField(required=False, min_value=1, max_value=20, widget=forms.HiddenInput)  # "Show more"
 
     def __init__(self, *args: Any, choices: InboxChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

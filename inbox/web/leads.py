@@ -14,7 +14,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
@@ -30,7 +30,7 @@ PAGE_SIZE = 50
 
 
 @page()
-@require_GET
+@require_safe
 def lead_list(request: PageRequest) -> HttpResponse:
     filters = LeadFilterForm(request.GET)
     if not filters.is_valid():
@@ -53,7 +53,7 @@ def lead_list(request: PageRequest) -> HttpResponse:
 
 
 @page()
-@require_GET
+@require_safe
 def lead_export(request: PageRequest) -> HttpResponse:
     """Every lead the filters match, as the API's CSV, downloaded as a file."""
     filters = LeadFilterForm(request.GET)

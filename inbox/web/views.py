@@ -22,9 +22,8 @@ from django.core.files.storage import default_storage
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role, User
 from accounts.services.audit import RequestContext
@@ -54,6 +53,7 @@ from inbox.web.forms import (
 STATUS_BUTTONS = {"open": "Reopen", "pending": "Mark pending", "resolved": "Resolve"}
 
 PAGE_SIZE = 25  # conversations per "Show more"
+MAX_PAGES = 20
 THREAD_SIZE = 40  # messages per "Show earlier messages"
 MAX_THREAD = 1000
 
@@ -79,21 +79,21 @@ INLINE_MEDIA = frozenset(
 
 
 @page()
-@require_GET
+@require_safe
 def conversations(request: PageRequest) -> HttpResponse:
     """The list; on a wide screen an invitation to pick a conversation beside it."""
     return _inbox_page(request, conversation=None)
 
 
 @page()
-@require_GET
+@require_safe
 def conversation_detail(request: PageRequest, pk: int) -> HttpResponse:
     """The list with one conversation open beside it (on a phone: the conversation alone)."""
     return _inbox_page(request, conversation=_conversation(request, pk))
 
 
 @page()
-@require_GET
+@require_safe
 def conversation_messages(request: PageRequest, pk: int) -> HttpResponse:
     conversation = _conversation(request, pk)
     shown = _bounded(request.GET.get("shown"), default=THREAD_SIZE, maximum=MAX_THREAD)
@@ -101,7 +101,7 @@ def conversation_messages(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @page()
-@require_GET
+@require_safe
 def conversation_composer(request: PageRequest, pk: int) -> HttpResponse:
     """The reply box; 204 when the 24-hour window is as the page already shows it."""
     conversation = _conversation(request, pk)
@@ -114,7 +114,7 @@ def conversation_composer(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @page()
-@require_GET
+@require_safe
 def conversation_controls(request: PageRequest, pk: int) -> HttpResponse:
     """Status, assignment and labels; 204 when none of them changed since the page showed them."""
     conversation = _conversation(request, pk)
@@ -124,7 +124,7 @@ def conversation_controls(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @page()
-@require_GET
+@require_safe
 def message_media(request: PageRequest, pk: int, message_id: int) -> HttpResponse:
     """A downloaded WhatsApp media file, for the tenant's people only."""
     message = get_object_or_404(
@@ -338,7 +338,7 @@ def _list_context(
     request: PageRequest, filters: ConversationFilterForm, choices: InboxChoices, *, current: Conversation | None
 ) -> dict[str, Any]:
     if not filters.is_valid():
-        return {"rows": [], "filters": filters, "filter_errors": True}
+        return {"rows": [], "filters": filters, "filter_errors": True, "pages": 1}
     pages = filters.cleaned_data.get("pages") or 1
     limit = pages * PAGE_SIZE
     queryset = conversation_list(
@@ -349,21 +349,21 @@ def _list_context(
     rows = list(_with_last_message_id(queryset.select_related("assignee", "agent"))[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    last_messages = Message.objects.only("id", "direction", "type", "text", "status").in_bulk(
+    last_messages = Message.objects.only("id", "direction", "type", "text").in_bulk(
         [row.last_message_id for row in rows if row.last_message_id]  # type: ignore[attr-defined]
     )
     channel_names = choices.channel_names
     for row in rows:
         row.last_message = last_messages.get(row.last_message_id)  # type: ignore[attr-defined]
         row.channel_name = channel_names.get(row.channel_id, "")  # type: ignore[attr-defined]
-    query = filters.query()
     return {
         "rows": rows,
         "filters": filters,
         "current": current,
-        "query": urlencode(query),
-        "list_url": f"{request.path}?{urlencode(filters.query(pages=pages))}",
-        "more_url": f"{request.path}?{urlencode(filters.query(pages=pages + 1))}" if has_more and pages < 20 else "",
+        "pages": pages,
+        "has_more": has_more and pages < MAX_PAGES,
+        "query": urlencode(filters.query()),
+        "more_query": urlencode(filters.query(pages=pages + 1)),
         "filtered": bool(filters.selector_filters()),
         "several_channels": len(choices.channels) > 1,
     }
@@ -397,11 +397,7 @@ def _messages_context(request: PageRequest, conversation: Conversation, *, shown
         "conversation": conversation,
         "thread_messages": newest_first[:shown][::-1],
         "shown": shown,
-        "earlier_url": (
-            f"{reverse('inbox_web:messages', args=[conversation.pk])}?shown={min(shown + THREAD_SIZE, MAX_THREAD)}"
-            if len(newest_first) > shown and shown < MAX_THREAD
-            else ""
-        ),
+        "earlier": min(shown + THREAD_SIZE, MAX_THREAD) if len(newest_first) > shown and shown < MAX_THREAD else 0,
         "mark_read": bool(conversation.unread_count) and request.principal.has_role(Role.USER),
     }
 
