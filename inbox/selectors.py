@@ -17,6 +17,7 @@ class ConversationFilter(django_filters.FilterSet):
     assignee = django_filters.CharFilter(
         method="filter_assignee", help_text="A user id, `me` or `none`."
     )  # "me" is resolved by conversation_list
+    agent = IdFilter(field_name="agent_id", help_text="The AI agent holding the conversation.")
     channel = IdFilter(field_name="channel_id")
     label = django_filters.CharFilter(field_name="labels__name")
     q = django_filters.CharFilter(method="filter_text", help_text="Contact name or number contains this text.")

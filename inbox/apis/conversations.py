@@ -37,6 +37,7 @@ class ConversationListApi(TenantApi):
         parameters=[
             OpenApiParameter("status", str, enum=ConversationStatus.values),
             OpenApiParameter("assignee", str, description="A user id, `me` or `none`."),
+            OpenApiParameter("agent", int, description="An AI agent's id: the conversations it holds."),
             OpenApiParameter("channel", int),
             OpenApiParameter("label", str),
             OpenApiParameter("q", str, description="Contact name or number contains this text."),

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -21,6 +18,7 @@ from core.filters import filter_queryset
 from core.openapi import PAGE_PARAMETERS, error_responses, page_of
 from core.serializers import InputSerializer
 from inbox.apis import examples
+from inbox.exports import leads_csv_response
 from inbox.models import Contact, Lead, LeadStatus
 from inbox.selectors import ContactFilter, LeadFilter
 from inbox.services.crm import contact_create, contact_update, lead_create, lead_update, record_delete
@@ -261,20 +259,6 @@ class LeadDetailApi(TenantApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-CSV_COLUMNS = ["id", "name", "email", "phone", "company", "source", "status", "score", "contact_id", "created_at"]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ becomes text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 class LeadExportApi(TenantApi):
     @extend_schema(
         operation_id="leads_export_csv",
@@ -291,17 +275,7 @@ class LeadExportApi(TenantApi):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         queryset = filter_queryset(LeadFilter, data=request.query_params, queryset=self.scoped(Lead.objects.all()))
-        writer = csv.writer(_Echo())
-
-        def rows() -> Iterator[str]:
-            yield writer.writerow(CSV_COLUMNS)
-            for values in queryset.order_by("-created_at", "-id").values_list(*CSV_COLUMNS).iterator(chunk_size=2000):
-                yield writer.writerow([v.isoformat() if hasattr(v, "isoformat") else _csv_safe(v) for v in values])
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
-        return response
+        return leads_csv_response(queryset)
 
 
 urlpatterns = [

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditLog
+from agents.tests.factories import AgentFactory
 from inbox.models import Channel, Contact, Conversation, Lead, Message
 from inbox.tests.factories import ChannelFactory, ContactFactory, ConversationFactory, LeadFactory, MessageFactory
 
@@ -148,6 +149,21 @@ def test_conversation_filters(client_for, member, channel):
     client.patch(f"/api/v1/conversations/{named.pk}", {"labels": ["vip"]}, format="json")
     assert ids("label=vip") == {named.pk}
     assert client.get("/api/v1/conversations?status=bogus").status_code == 400
+
+
+def test_conversations_filter_by_the_ai_agent_holding_them(client_for, viewer, channel):
+    # given one conversation held by an agent and one worked by people
+    agent = AgentFactory(account=channel.account, status="active")
+    held = ConversationFactory(account=channel.account, channel=channel, agent=agent, last_message_at=timezone.now())
+    ConversationFactory(account=channel.account, channel=channel, last_message_at=timezone.now())
+
+    # when the list is filtered by the agent
+    response = client_for(viewer).get("/api/v1/conversations", {"agent": agent.pk})
+
+    # then only the agent's conversation is listed
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["results"]] == [held.pk]
+    assert client_for(viewer).get("/api/v1/conversations", {"agent": "x"}).status_code == 400
 
 
 @pytest.mark.parametrize("value", ["99999999999999999999", "1e30", "1.5", "x"])

@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from accounts.models import Account, Plan, Role, User
 from agents import demo as agents_demo
+from inbox import demo as inbox_demo
 
 DEMO_PASSWORD = "skybot-demo-2026"
 DEMO_ACCOUNT = {"slug": "demo", "name": "Demo Company", "plan": Plan.PRO}
@@ -61,6 +62,7 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
                 self.stdout.write(f"  {'created' if made else 'exists '} {role:<12} {email}")
             accounts_demo.seed_demo(account, stdout=self.stdout)
+            inbox_demo.seed_demo(account, stdout=self.stdout)
         agents_demo.seed_demo(account, stdout=self.stdout)
 
         self.stdout.write("")
