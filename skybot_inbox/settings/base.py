@@ -222,6 +222,7 @@ from skybot_inbox.settings.auth import *  # noqa: E402,F403
 from skybot_inbox.settings.celery import *  # noqa: E402,F403
 from skybot_inbox.settings.channels import *  # noqa: E402,F403
 from skybot_inbox.settings.inbox import *  # noqa: E402,F403
+from skybot_inbox.settings.integrations import *  # noqa: E402,F403
 from skybot_inbox.settings.logging import *  # noqa: E402,F403
 from skybot_inbox.settings.security import *  # noqa: E402,F403
 from skybot_inbox.settings.sentry import *  # noqa: E402,F403
