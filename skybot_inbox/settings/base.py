@@ -213,6 +213,11 @@ SPECTACULAR_SETTINGS = {
         "ConversationStatusEnum": "inbox.models.ConversationStatus",
         "MessageStatusEnum": "inbox.models.MessageStatus",
         "LeadStatusEnum": "inbox.models.LeadStatus",
+        "WebhookEventTypeEnum": "integrations.events.EVENT_CHOICES",
+        "WebhookSourceEnum": "integrations.models.EndpointSource",
+        "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
+        "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
+        "ZapierHookEventEnum": "integrations.services.zapier.HOOK_EVENT_CHOICES",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
