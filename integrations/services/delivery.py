@@ -195,6 +195,8 @@ def delivery_attempt(*, delivery_id: int) -> EventDelivery | None:
 
 @transaction.atomic
 def _record(delivery: EventDelivery, outcome: Outcome) -> None:
+    if not EventDelivery.objects.select_for_update().filter(pk=delivery.pk).exists():
+        return  # its endpoint was deleted while the request was on its way: nothing left to record
     now = timezone.now()
     EventDeliveryAttempt.objects.create(
         delivery=delivery,

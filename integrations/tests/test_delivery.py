@@ -485,3 +485,33 @@ def test_a_leased_delivery_is_not_sent_twice(subscribe, new_lead, receiver):
 
     # then nobody else sent it
     assert EventDeliveryAttempt.objects.count() == 1
+
+
+def test_old_events_and_expired_idempotency_keys_are_purged(account, settings):
+    from integrations.models import IdempotencyKey
+    from integrations.tasks import purge_integration_records
+    from integrations.tests.factories import EventDeliveryFactory
+
+    old = EventDeliveryFactory(endpoint__account=account)
+    WebhookEvent.objects.filter(pk=old.event_id).update(
+        created_at=timezone.now() - settings.WEBHOOK_EVENT_RETENTION - timedelta(minutes=1)
+    )
+    recent = EventDeliveryFactory(endpoint__account=account)
+    now = timezone.now()
+    IdempotencyKey.objects.create(
+        account=account, key="old", operation="x", request_hash="h", status_code=201, response={}, expires_at=now
+    )
+    IdempotencyKey.objects.create(
+        account=account,
+        key="new",
+        operation="x",
+        request_hash="h",
+        status_code=201,
+        response={},
+        expires_at=now + timedelta(hours=1),
+    )
+
+    purge_integration_records()
+
+    assert list(EventDelivery.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
