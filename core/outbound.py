@@ -198,8 +198,11 @@ def request(
             raise BlockedDestination("Only http and https URLs are accepted.")
     else:
         check_url(url, require_https=False)
-    target = httpx.URL(url)
-    host = target.raw_host.decode("ascii")
+    try:
+        target = httpx.URL(url)
+        host = target.raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError):
+        raise BlockedDestination("Enter a valid URL.") from None
     port = target.port or (443 if target.scheme == "https" else 80)
     addresses = resolve(host, port, trusted=trusted)
 

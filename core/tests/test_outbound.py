@@ -330,6 +330,7 @@ def test_a_name_that_does_not_resolve_is_a_connect_error(settings, dns):
         ("https:///x", "needs a host"),
         ("https://hooks.partner.example:99999/x", "valid URL"),
         ("https://hooks.partner.example/x y", "valid URL"),
+        ("https://[zz]/x", "valid URL"),
         ("https://169.254.169.254/x", "link-local"),
         ("https://[::1]/x", "loopback"),
         ("https://localhost/x", "localhost"),
@@ -339,6 +340,12 @@ def test_a_name_that_does_not_resolve_is_a_connect_error(settings, dns):
 def test_saving_a_url_refuses_what_can_never_be_called(production_guard, url, message):
     with pytest.raises(BlockedDestination, match=message):
         outbound.check_url(url)
+
+
+def test_a_url_the_client_cannot_parse_is_refused_not_raised(settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    with pytest.raises(BlockedDestination):
+        outbound.post("https://[zz]/x", content=b"")
 
 
 def test_saving_a_public_https_url_passes(production_guard):

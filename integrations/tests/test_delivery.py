@@ -314,6 +314,20 @@ def test_retry_after_pushes_the_next_attempt_later(subscribe, new_lead, receiver
     assert timedelta(seconds=115) <= wait <= timedelta(seconds=130)
 
 
+@pytest.mark.parametrize("retry_after", ["9" * 30, "3 days", "Tue, 01 Jan 9999 00:00:00 GMT"])
+def test_retry_after_never_waits_more_than_a_day(subscribe, new_lead, receiver, retry_after):
+    subscribe(["lead.created"])
+    receiver.expect_request("/hook").respond_with_response(
+        Response("slow down", status=503, headers={"Retry-After": retry_after})
+    )
+
+    new_lead()
+
+    delivery = EventDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert timedelta(seconds=3) <= _wait(delivery) <= timedelta(hours=24, seconds=5)
+
+
 def test_a_receiver_that_does_not_answer_in_time_is_retried(subscribe, new_lead, settings, receiver, monkeypatch):
     import httpx
 
