@@ -25,7 +25,27 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_filter = ("source", "is_active", "disabled_reason")
     list_select_related = ("account",)
     search_fields = ("url", "description", "account__name", "account__slug")
-    exclude = ("secret", "previous_secret")
+    # Named one by one: the secrets are never among them.
+    fields = (
+        "account",
+        "source",
+        "url",
+        "description",
+        "events",
+        "is_active",
+        "disabled_reason",
+        "disabled_at",
+        "previous_secret_expires_at",
+        "consecutive_failures",
+        "failing_since",
+        "last_success_at",
+        "last_failure_at",
+        "created_by",
+        "created_by_api_key",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
 
 
 class EventDeliveryAttemptInline(admin.TabularInline):
