@@ -16,6 +16,7 @@ SENSITIVE_KEYS = re.compile(
 )
 SECRET_VALUES = [
     re.compile(r"sk_live_[A-Za-z0-9]+_[A-Za-z0-9]+"),  # our API keys
+    re.compile(r"whsec_[A-Za-z0-9+/=]+"),  # webhook signing secrets
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"),  # JWTs
     re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
     re.compile(r"(/magic-link/)[^/\s?]+"),

@@ -6,11 +6,16 @@ channel layer is Redis, so an event raised in any process reaches sockets held b
 Each group's open sockets are counted in the shared cache, so a burst of events for tenants with
 nobody watching costs one cache read instead of a channel-layer round trip per event. A count can
 only err upwards (a server that died with sockets open), which costs sends, never lost events.
+
+Other consumers of the same events register a sink (`add_sink`): it sees every published batch
+inside the publishing transaction, so what it stores (outgoing webhooks) commits or rolls back with
+the change itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +99,19 @@ def publish(*, account_id: int, feed: str, event: str, data: dict[str, Any]) -> 
     publish_many([FeedEvent(account_id, feed, event, data)])
 
 
+EventSink = Callable[[Sequence[FeedEvent]], None]
+_sinks: list[EventSink] = []
+
+
+def add_sink(sink: EventSink) -> None:
+    """Also hand every published batch to `sink`, at publication time (inside the transaction)."""
+    if sink not in _sinks:
+        _sinks.append(sink)
+
+
 def publish_many(events: list[FeedEvent]) -> None:
     """Send many events (in order) once the transaction commits."""
     if events:
+        for sink in _sinks:
+            sink(events)
         after_commit(_send_many, [event.message() for event in events])

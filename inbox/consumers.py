@@ -1,4 +1,5 @@
-"""`/ws/inbox/`: message.created, message.status, conversation.created, conversation.updated."""
+"""`/ws/inbox/`: message.created, message.status, conversation.created, conversation.updated,
+conversation.handoff, lead.created, lead.updated."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from inbox.models import Contact, Conversation, Message
+from inbox.models import Contact, Conversation, Lead, Message
 
 
 class ContactSummarySerializer(serializers.ModelSerializer[Contact]):
@@ -77,9 +77,34 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
         ]
 
 
+class LeadEventSerializer(serializers.ModelSerializer[Lead]):
+    contact = serializers.IntegerField(source="contact_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "source",
+            "status",
+            "score",
+            "contact",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+
+
 def conversation_event_data(conversation: Conversation) -> dict[str, Any]:
     return dict(ConversationSerializer(conversation).data)
 
 
 def message_event_data(message: Message) -> dict[str, Any]:
     return dict(MessageSerializer(message).data)
+
+
+def lead_event_data(lead: Lead) -> dict[str, Any]:
+    return dict(LeadEventSerializer(lead).data)

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("billing.urls")),
     path("", include("inbox.urls")),
     path("", include("agents.urls")),
+    path("", include("integrations.urls")),
 ]
 
 urlpatterns = [

@@ -197,6 +197,22 @@ def test_secrets_in_requests_and_log_calls_never_reach_the_output(
     assert "[redacted]" in text
 
 
+def test_webhook_signing_secrets_logged_by_mistake_are_redacted(log_format: Callable[..., LogCapture]) -> None:
+    # given a webhook secret as the API shows it once
+    from integrations.signing import secret_generate
+
+    secret = secret_generate()
+    output = log_format(True)
+
+    # when code logs it in a message and in a field not named like a secret
+    structlog.get_logger("test.leak").info("endpoint", note=f"created with {secret}")
+    logging.getLogger("test.leak").warning("secret is %s", secret)
+
+    # then
+    assert output.text.count("[redacted]") == 2
+    assert secret.removeprefix("whsec_") not in output.text
+
+
 @pytest.mark.django_db
 def test_slow_queries_are_logged_with_duration_and_sql_but_no_params(
     log_format: Callable[..., LogCapture], settings: Any

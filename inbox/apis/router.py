@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.models import Account, Role
 from accounts.services.audit import RequestContext
+from core import outbound
 from core.apis import TenantApi
 from core.exceptions import ApplicationError
 from core.filters import parse_id
@@ -125,6 +126,10 @@ class RouterApi(TenantApi):
                 raise serializers.ValidationError("Put no credentials in the URL: use `secret` to sign deliveries.")
             if any(char.isspace() or ord(char) < 32 for char in value):
                 raise serializers.ValidationError("Enter a valid URL.")
+            try:
+                outbound.check_url(value, require_https=False)
+            except outbound.BlockedDestination as exc:
+                raise serializers.ValidationError(str(exc)) from None
             return value
 
     def _account(self, request: Request) -> Account:

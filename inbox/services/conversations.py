@@ -14,7 +14,7 @@ from agents.models import Agent, AgentStatus
 from core.exceptions import ApplicationError
 from core.principals import Principal
 from core.realtime import publish
-from inbox.models import Conversation, ConversationStatus, Label
+from inbox.models import Channel, Contact, Conversation, ConversationStatus, Label
 from inbox.serializers import conversation_event_data
 
 _UNSET: Any = object()
@@ -130,6 +130,35 @@ def conversation_mark_read(*, conversation: Conversation, actor: Principal) -> C
             account_id=conversation.account_id,
             feed="inbox",
             event="conversation.updated",
+            data=conversation_event_data(conversation),
+        )
+    return conversation
+
+
+@transaction.atomic
+def conversation_open(
+    *, channel: Channel, contact: Contact, actor: Principal, context: RequestContext = SYSTEM
+) -> Conversation:
+    """The conversation between `contact` and `channel`, started when there is none yet (to write
+    first, with a template). A new one is audited and published as `conversation.created`."""
+    if channel.account_id != contact.account_id:
+        raise ValueError("The channel and the contact belong to different tenants.")
+    conversation, created = Conversation.objects.get_or_create(
+        channel=channel, contact=contact, defaults={"account_id": channel.account_id}
+    )
+    if created:
+        audit_log_record(
+            action="conversation.created",
+            actor=actor,
+            account=channel.account,
+            target=conversation,
+            context=context,
+            metadata={"channel": channel.pk, "contact": contact.pk},
+        )
+        publish(
+            account_id=conversation.account_id,
+            feed="inbox",
+            event="conversation.created",
             data=conversation_event_data(conversation),
         )
     return conversation

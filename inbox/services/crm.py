@@ -1,4 +1,5 @@
-"""Contacts and leads: create, update, delete — each audited."""
+"""Contacts and leads: create, update, delete — each audited; lead changes are published
+(`lead.created`, `lead.updated` on the inbox feed, and so to webhooks) after commit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from accounts.models import Account
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError
 from core.principals import Principal
+from core.realtime import publish
 from inbox.models import Contact, Lead
+from inbox.serializers import lead_event_data
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -76,6 +79,7 @@ def lead_create(*, account: Account, actor: Principal, context: RequestContext =
         raise _no_such_contact()
     lead = Lead.objects.create(account=account, **fields)
     audit_log_record(action="lead.created", actor=actor, account=account, target=lead, context=context)
+    publish(account_id=account.pk, feed="inbox", event="lead.created", data=lead_event_data(lead))
     return lead
 
 
@@ -84,7 +88,9 @@ def lead_update(*, lead: Lead, actor: Principal, context: RequestContext = SYSTE
     contact = changes.get("contact")
     if contact is not None and contact.account_id != lead.account_id:
         raise _no_such_contact()
-    return _save_changes(lead, action="lead.updated", actor=actor, context=context, changes=changes)
+    lead = _save_changes(lead, action="lead.updated", actor=actor, context=context, changes=changes)
+    publish(account_id=lead.account_id, feed="inbox", event="lead.updated", data=lead_event_data(lead))
+    return lead
 
 
 @transaction.atomic

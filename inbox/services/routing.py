@@ -3,7 +3,9 @@
 Body (JSON, documented in docs/n8n-router.md): event, router, account, channel, conversation,
 contact and message. Signed `X-SkyBot-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." +
 body)>` with `X-SkyBot-Timestamp`; every attempt is recorded as a `RouterDelivery`. A tenant may
-configure its own router (`RouterConfig`, `/api/v1/router`) in place of the master router.
+configure its own router (`RouterConfig`, `/api/v1/router`) in place of the master router; its URL
+is called through `core.outbound`, which refuses internal addresses (a blocked destination is
+recorded and not retried).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.db import transaction
 
 from accounts.models import Account
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from core import outbound
 from core.principals import Principal
 from inbox.models import Message, RouterConfig, RouterDelivery
 from inbox.serializers import message_event_data
@@ -35,6 +38,8 @@ class RouterTarget:
     url: str
     secret: str
     name: str
+    # The master router is the operator's own URL; a tenant's router goes through the SSRF guard.
+    trusted: bool = False
 
 
 def router_for(account_id: int) -> RouterTarget | None:
@@ -46,6 +51,7 @@ def router_for(account_id: int) -> RouterTarget | None:
             url=settings.N8N_MASTER_ROUTER_URL,
             secret=settings.N8N_MASTER_ROUTER_SECRET,
             name=settings.N8N_MASTER_ROUTER_NAME,
+            trusted=True,
         )
     return None
 
@@ -85,11 +91,20 @@ def message_route(*, message: Message, attempt: int, final_attempt: bool = True)
     started = time.perf_counter()
     status_code: int | None = None
     error = ""
+    blocked = False
     try:
-        response = httpx.post(target.url, content=body, headers=headers, timeout=httpx.Timeout(10.0, connect=5.0))
+        response = outbound.post(
+            target.url,
+            content=body,
+            headers=headers,
+            timeout=httpx.Timeout(10.0, connect=5.0),
+            trusted=target.trusted,
+        )
         status_code = response.status_code
         if status_code >= 400:
             error = f"HTTP {status_code}"
+    except outbound.BlockedDestination as exc:
+        blocked, error = True, f"Blocked destination: {exc}"[:500]
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}"
     delivery = RouterDelivery.objects.create(
@@ -102,7 +117,7 @@ def message_route(*, message: Message, attempt: int, final_attempt: bool = True)
         duration_ms=int((time.perf_counter() - started) * 1000),
         error=error,
     )
-    retryable = status_code is None or status_code >= 500 or status_code in (408, 429)
+    retryable = not blocked and (status_code is None or status_code >= 500 or status_code in (408, 429))
     if error and retryable and not final_attempt:
         raise RouterUnavailable(error)
     return delivery

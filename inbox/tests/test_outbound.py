@@ -198,3 +198,31 @@ def test_a_tenants_own_router_overrides_the_master(httpserver, channel, sample, 
     post_webhook(sample("text"))
 
     assert [entry[0].path for entry in httpserver.log] == ["/tenant"]
+
+
+def test_a_tenants_router_on_an_internal_address_is_refused_and_not_retried(
+    httpserver, channel, sample, post_webhook, settings
+):
+    # given production's guard, and a tenant router that names the local machine
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    RouterConfig.objects.create(account=channel.account, url=httpserver.url_for("/tenant"), secret="own")
+    httpserver.expect_request("/tenant").respond_with_data("ok")
+
+    # when a customer writes
+    post_webhook(sample("text"))
+
+    # then nothing reached the address, and the one attempt says why
+    assert httpserver.log == []
+    delivery = RouterDelivery.objects.get()
+    assert (delivery.status_code, delivery.succeeded) == (None, False)
+    assert delivery.error.startswith("Blocked destination")
+
+
+def test_the_master_router_is_the_operators_and_may_be_internal(httpserver, channel, sample, post_webhook, settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    settings.N8N_MASTER_ROUTER_URL = httpserver.url_for("/master")
+    httpserver.expect_request("/master").respond_with_data("ok")
+
+    post_webhook(sample("text"))
+
+    assert RouterDelivery.objects.get().succeeded is True

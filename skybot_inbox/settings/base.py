@@ -215,6 +215,11 @@ SPECTACULAR_SETTINGS = {
         "ConversationStatusEnum": "inbox.models.ConversationStatus",
         "MessageStatusEnum": "inbox.models.MessageStatus",
         "LeadStatusEnum": "inbox.models.LeadStatus",
+        "WebhookEventTypeEnum": "integrations.events.EVENT_CHOICES",
+        "WebhookSourceEnum": "integrations.models.EndpointSource",
+        "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
+        "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
+        "ZapierHookEventEnum": "integrations.services.zapier.HOOK_EVENT_CHOICES",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.postprocess_schema"],
 }
@@ -224,6 +229,7 @@ from skybot_inbox.settings.auth import *  # noqa: E402,F403
 from skybot_inbox.settings.celery import *  # noqa: E402,F403
 from skybot_inbox.settings.channels import *  # noqa: E402,F403
 from skybot_inbox.settings.inbox import *  # noqa: E402,F403
+from skybot_inbox.settings.integrations import *  # noqa: E402,F403
 from skybot_inbox.settings.logging import *  # noqa: E402,F403
 from skybot_inbox.settings.security import *  # noqa: E402,F403
 from skybot_inbox.settings.sentry import *  # noqa: E402,F403

@@ -20,4 +20,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "inbox-redrive-pending-deliveries": {"task": "inbox.tasks.redrive_pending_events", "schedule": 30.0},
     # No customer waits on a broken bot: hand conversations to the team when the agent is silent.
     "agents-handoff-stale-conversations": {"task": "agents.jobs.handoff.handoff_stale_conversations", "schedule": 30.0},
+    # Webhook retries whose time has come (and deliveries whose enqueue was lost).
+    "integrations-redrive-due-deliveries": {"task": "integrations.tasks.redrive_due_deliveries", "schedule": 15.0},
+    "integrations-purge-records": {"task": "integrations.tasks.purge_integration_records", "schedule": 3600.0},
 }

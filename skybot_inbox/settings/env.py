@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -186,3 +187,16 @@ SKYBOT_WEBHOOK_SECRET: str = env.str("SKYBOT_WEBHOOK_SECRET", default="")
 SKYBOT_CONNECT_TIMEOUT: float = env.float("SKYBOT_CONNECT_TIMEOUT", default=5.0)
 SKYBOT_READ_TIMEOUT: float = env.float("SKYBOT_READ_TIMEOUT", default=30.0)
 AGENT_CREATE_RATE: str = env.str("AGENT_CREATE_RATE", default="5/m")
+
+# --- outbound HTTP to URLs tenants choose (webhooks, Zapier hooks, a tenant's n8n router) -------
+# Loopback (127.0.0.1, ::1, localhost) is reachable only for local development and tests.
+OUTBOUND_ALLOW_LOOPBACK: bool = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=not IS_PRODUCTION)
+# Private networks (CIDRs) an operator wants tenants' URLs to reach, e.g. an on-premises n8n.
+OUTBOUND_ALLOWED_NETWORKS: list[str] = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+for _network in OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not a network (CIDR).") from _exc
+# Webhook and Zapier hook URLs must be https (default: in production).
+OUTBOUND_REQUIRE_HTTPS: bool = env.bool("OUTBOUND_REQUIRE_HTTPS", default=IS_PRODUCTION)

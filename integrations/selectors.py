@@ -1,0 +1,62 @@
+"""Reads of the integrations domain, each starting from the caller's tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+
+from accounts.models import Account
+from agents.models import AgentExecution, ExecutionStatus
+from core.filters import filter_queryset
+from inbox.models import Lead
+from integrations.models import DeliveryStatus, EndpointSource, EventDelivery, WebhookEndpoint
+
+# What a polling trigger answers at most (Zapier reads the newest items and deduplicates by id).
+POLL_LIMIT = 100
+
+
+class WebhookEndpointFilter(django_filters.FilterSet):
+    source = django_filters.ChoiceFilter(choices=EndpointSource.choices)
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields: list[str] = []
+
+
+class EventDeliveryFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
+
+    class Meta:
+        model = EventDelivery
+        fields: list[str] = []
+
+
+def webhook_endpoint_list(
+    *, scoped: QuerySet[WebhookEndpoint], filters: Mapping[str, Any]
+) -> QuerySet[WebhookEndpoint]:
+    return filter_queryset(WebhookEndpointFilter, data=filters, queryset=scoped)
+
+
+def delivery_list(*, endpoint: WebhookEndpoint, filters: Mapping[str, Any]) -> QuerySet[EventDelivery]:
+    """The endpoint's deliveries, newest first, each with its event and attempts."""
+    queryset = EventDelivery.objects.filter(endpoint=endpoint).select_related("event").prefetch_related("attempts")
+    return filter_queryset(EventDeliveryFilter, data=filters, queryset=queryset)
+
+
+def leads_newest(*, account: Account, limit: int = POLL_LIMIT) -> list[Lead]:
+    """The tenant's newest leads (index `lead_account_created_idx`)."""
+    return list(Lead.objects.filter(account=account).order_by("-created_at", "-id")[:limit])
+
+
+def executions_finished_newest(*, account: Account, limit: int = POLL_LIMIT) -> list[AgentExecution]:
+    """The tenant's newest finished agent runs, by start time (index `execution_account_time_idx`,
+    which carries the status)."""
+    return list(
+        AgentExecution.objects.filter(
+            account=account, status__in=[ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED]
+        ).order_by("-started_at", "-id")[:limit]
+    )
