@@ -10,7 +10,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format typecheck check-migrations schema check install seed clean bench-ingest
+.PHONY: run test lint format typecheck check-migrations schema check install seed clean bench-ingest n8n-node
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -61,8 +61,23 @@ check: lint typecheck check-migrations schema test
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest/run.py $(BENCH_ARGS)
 
+# The n8n community node package: `npm run setup` (npm ci, then its Node 24 binary) whenever
+# package.json or the lockfile changed (npm rewrites node_modules/.package-lock.json on every
+# install), then build, lint and run its tests against a running server (`make run` elsewhere).
+# Needs SKYBOT_INBOX_API_KEY; see the package README.
+N8N_NODE := integrations/n8n_nodes_skybot
+SKYBOT_INBOX_URL ?= http://$(HOST):$(PORT)
+
+$(N8N_NODE)/node_modules/.package-lock.json: $(N8N_NODE)/package.json $(N8N_NODE)/package-lock.json
+	cd $(N8N_NODE) && npm run setup
+	touch $@
+
+n8n-node: $(N8N_NODE)/node_modules/.package-lock.json
+	@test -n "$$SKYBOT_INBOX_API_KEY" || { echo "Set SKYBOT_INBOX_API_KEY to an API key of $(SKYBOT_INBOX_URL) (scopes read, write, admin): see $(N8N_NODE)/README.md"; exit 2; }
+	cd $(N8N_NODE) && npm run build && npm run lint && SKYBOT_INBOX_URL=$(SKYBOT_INBOX_URL) npm test
+
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache $(N8N_NODE)/node_modules $(N8N_NODE)/dist
 
 .PHONY: bench-analytics
 bench-analytics: $(STAMP)
