@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +33,13 @@ from core.openapi import ERROR_EXAMPLES
 from core.principals import Principal
 from core.tests.openapi import Operation, cached_schema, operation, operations, problems, shape_differences
 from inbox.models import Conversation, Label
+from inbox.services.crm import lead_create
 from inbox.tests.factories import ChannelFactory, ContactFactory, ConversationFactory, LeadFactory, MessageFactory
+from integrations.models import DeliveryStatus, DisabledReason, EventDelivery, WebhookEndpoint
+from integrations.services.idempotency import HEADER as IDEMPOTENCY_HEADER
+from integrations.services.webhooks import MAX_ENDPOINTS_PER_ACCOUNT, webhook_endpoint_create
+from integrations.services.zapier import zapier_hook_subscribe
+from integrations.tests.factories import WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +56,7 @@ class Call:
     body: Callable[[World], dict[str, Any]] = field(default=lambda world: {})  # replaces example values
     query: str = ""
     example: str | None = None  # which documented response example to compare with (default: the first)
+    headers: dict[str, str] = field(default_factory=dict)  # sent as well, such as an Idempotency-Key
 
 
 CALLS = [
@@ -121,13 +128,43 @@ CALLS = [
     Call("reports_create"),
     Call("reports_retrieve", target=lambda w: w.report.pk),
     Call("reports_download", target=lambda w: w.report.pk),
+    # integrations: webhook endpoints point at the local stand-in receiver, never at the example's host
+    Call("webhooks_list"),
+    Call("webhooks_create", body=lambda w: {"url": w.receiver_url}),
+    Call("webhooks_retrieve", target=lambda w: w.endpoint.pk),
+    Call("webhooks_update", target=lambda w: w.endpoint.pk),
+    Call("webhooks_delete", target=lambda w: w.endpoint.pk),
+    Call("webhooks_rotate_secret", target=lambda w: w.endpoint.pk),
+    Call("webhooks_deliveries_list", target=lambda w: w.endpoint.pk),
+    Call("webhooks_test", target=lambda w: w.endpoint.pk),
+    Call("webhooks_deliveries_redeliver", target=lambda w: w.delivery.pk),
+    Call("webhooks_event_types"),
+    # integrations: Zapier, with a tenant's API key
+    Call("zapier_auth_test", caller="key"),
+    Call("zapier_triggers_new_lead", caller="key"),
+    Call("zapier_triggers_agent_executed", caller="key"),
+    Call("zapier_hooks_subscribe", caller="key", body=lambda w: {"target_url": w.receiver_url}),
+    Call("zapier_hooks_unsubscribe", caller="key", target=lambda w: w.zapier_hook.pk),
+    Call("zapier_actions_create_lead", caller="key", headers={IDEMPOTENCY_HEADER: "zap-run-1"}),
+    Call("zapier_actions_send_message", caller="key", headers={IDEMPOTENCY_HEADER: "zap-run-2"}),
 ]
 
 
 @pytest.fixture
-def world(account: Account, other_account: Account, httpserver: Any, settings: Any, tmp_path: Any) -> World:
-    """One tenant with a bit of everything, a stand-in SkyBot runner, and billing configured."""
+def world(
+    account: Account,
+    other_account: Account,
+    httpserver: Any,
+    settings: Any,
+    tmp_path: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> World:
+    """One tenant with a bit of everything, a stand-in SkyBot runner, a stand-in webhook receiver,
+    and billing configured."""
     settings.MEDIA_ROOT = str(tmp_path)
+    settings.OUTBOUND_ALLOW_LOOPBACK = True  # the stand-in receiver listens on loopback
+    httpserver.expect_request("/receiver", method="POST").respond_with_data("ok")
+    receiver_url = httpserver.url_for("/receiver")
     settings.SKYBOT_API_URL = httpserver.url_for("").rstrip("/")
     settings.SKYBOT_API_KEY = "runner-key"
     settings.BILLING_PORTAL_URL = "https://billing.example.com/sso"
@@ -180,6 +217,21 @@ def world(account: Account, other_account: Account, httpserver: Any, settings: A
     api_key = api_key_create(
         account=account, name="Make", scopes=["read", "write"], expires_at=None, actor=Principal.platform_key()
     ).api_key
+    endpoint = webhook_endpoint_create(
+        account=account,
+        actor=Principal.platform_key(),
+        url=receiver_url,
+        events=["lead.created", "message.received"],
+        description="CRM sync",
+    ).endpoint
+    # a lead created for real: its event is delivered to the receiver and logged with its attempt
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_create(account=account, actor=Principal.platform_key(), name="Ada Lovelace", email="ada@example.com")
+    delivery = EventDelivery.objects.get(endpoint=endpoint)
+    assert delivery.status == DeliveryStatus.SUCCEEDED, list(delivery.attempts.values())
+    zapier_hook = zapier_hook_subscribe(
+        account=account, actor=Principal.platform_key(), target_url=receiver_url, event="new_lead"
+    ).endpoint
     return World(
         account=account,
         other_account=other_account,
@@ -196,6 +248,10 @@ def world(account: Account, other_account: Account, httpserver: Any, settings: A
         paused_agent=paused_agent,
         report=report,
         api_key=api_key,
+        receiver_url=receiver_url,
+        endpoint=endpoint,
+        delivery=delivery,
+        zapier_hook=zapier_hook,
     )
 
 
@@ -234,7 +290,10 @@ def _call(op: Operation, call: Call, world: World) -> Any:
     if "requestBody" in op.spec:
         body = {**_example(op.spec["requestBody"]["content"]["application/json"]), **call.body(world)}
     client = _client(world, call.caller)
-    return client.generic(op.method.upper(), url, json.dumps(body) if body is not None else "", "application/json")
+    headers = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in call.headers.items()}
+    return client.generic(
+        op.method.upper(), url, json.dumps(body) if body is not None else "", "application/json", **headers
+    )
 
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda call: f"{call.operation_id}-{call.example or call.caller}")
@@ -330,6 +389,14 @@ def _too_long_range(world: World) -> dict[str, Any]:
     return {"kind": "conversations", "date_from": "2025-01-01T00:00:00Z", "date_to": "2026-05-01T00:00:00Z"}
 
 
+def _with_a_second_number(world: World) -> dict[str, Any]:
+    ChannelFactory(account=world.account)
+    return {"to": "16505551234", "text": "Your order has shipped."}
+
+
+BLOCKED_URL = "http://169.254.169.254/latest/meta-data/"
+
+
 # A bad request per operation whose documented 400 names specific fields: (caller, target, query, body).
 BAD_INPUT: dict[str, tuple[str, Callable[[World], int] | None, str, Callable[[World], dict[str, Any]]]] = {
     "admin_accounts_list": ("staff", None, "plan=gold", lambda w: {}),
@@ -399,6 +466,14 @@ BAD_INPUT: dict[str, tuple[str, Callable[[World], int] | None, str, Callable[[Wo
     ),
     "agents_analytics_account": ("admin", None, "from=2026-05-14T00:00:00Z&to=2026-05-01T00:00:00Z", lambda w: {}),
     "reports_create": ("admin", None, "", _too_long_range),
+    "webhooks_list": ("admin", None, "source=email", lambda w: {}),
+    "webhooks_create": ("admin", None, "", lambda w: {"url": BLOCKED_URL, "events": ["lead.created"]}),
+    "webhooks_update": ("admin", lambda w: w.endpoint.pk, "", lambda w: {"url": BLOCKED_URL}),
+    "webhooks_rotate_secret": ("admin", lambda w: w.endpoint.pk, "", lambda w: {"overlap_seconds": 604801}),
+    "webhooks_deliveries_list": ("admin", lambda w: w.endpoint.pk, "status=lost", lambda w: {}),
+    "zapier_hooks_subscribe": ("key", None, "", lambda w: {"target_url": w.receiver_url, "event": "new_order"}),
+    "zapier_actions_create_lead": ("key", None, "", lambda w: {"email": "ada@example.com"}),
+    "zapier_actions_send_message": ("key", None, "", _with_a_second_number),
 }
 
 
@@ -430,6 +505,22 @@ def _revoked_key(world: World) -> int:
     return int(world.api_key.pk)
 
 
+def _turned_off(world: World) -> int:
+    WebhookEndpoint.objects.filter(pk=world.endpoint.pk).update(is_active=False, disabled_reason=DisabledReason.MANUAL)
+    return int(world.endpoint.pk)
+
+
+def _turned_off_delivery(world: World) -> int:
+    _turned_off(world)
+    return int(world.delivery.pk)
+
+
+def _fifty_endpoints(world: World) -> int:
+    count = WebhookEndpoint.objects.filter(account=world.account).count()
+    WebhookEndpointFactory.create_batch(MAX_ENDPOINTS_PER_ACCOUNT - count, account=world.account)
+    return 0  # the path names no object
+
+
 def _pending_report(world: World) -> int:
     now = timezone.now()
     report = Report.objects.create(
@@ -438,26 +529,70 @@ def _pending_report(world: World) -> int:
     return int(report.pk)
 
 
-# A conflict per operation whose documented 409 names a specific code: how to cause it, and the body.
-CONFLICTS: dict[str, tuple[Callable[[World], int], dict[str, Any]]] = {
-    "conversations_messages_send": (_close_the_window, {"text": "Are you still there?"}),
-    "conversations_handoff": (lambda w: w.conversation.pk, {}),
-    "api_keys_rotate": (_revoked_key, {}),
-    "reports_download": (_pending_report, {}),
+# A conflict per operation whose documented 409 names a specific code: how to cause it (answering
+# the path's `{id}`), the body, and the caller.
+CONFLICTS: dict[str, tuple[Callable[[World], int], Callable[[World], dict[str, Any]], str]] = {
+    "conversations_messages_send": (_close_the_window, lambda w: {"text": "Are you still there?"}, "admin"),
+    "conversations_handoff": (lambda w: w.conversation.pk, lambda w: {}, "admin"),
+    "api_keys_rotate": (_revoked_key, lambda w: {}, "admin"),
+    "reports_download": (_pending_report, lambda w: {}, "admin"),
+    "webhooks_create": (
+        _fifty_endpoints,
+        lambda w: {"url": w.receiver_url, "events": ["lead.created"]},
+        "admin",
+    ),
+    "webhooks_test": (_turned_off, lambda w: {}, "admin"),
+    "webhooks_deliveries_redeliver": (_turned_off_delivery, lambda w: {}, "admin"),
+    "zapier_hooks_subscribe": (
+        _fifty_endpoints,
+        lambda w: {"target_url": w.receiver_url, "event": "new_lead"},
+        "key",
+    ),
+    "zapier_actions_send_message": (
+        _close_the_window,
+        lambda w: {"conversation": w.conversation.pk, "text": "Are you still there?"},
+        "key",
+    ),
 }
 
 
 @pytest.mark.parametrize("operation_id", sorted(CONFLICTS))
 def test_the_documented_409_is_what_the_api_answers(operation_id: str, world: World) -> None:
     # given
-    cause, body = CONFLICTS[operation_id]
+    cause, body, caller = CONFLICTS[operation_id]
     op = operation(cached_schema(), operation_id)
     url = op.path.replace("{id}", str(cause(world)))
 
     # when
-    response = _client(world, "admin").generic(op.method.upper(), url, json.dumps(body), "application/json")
+    response = _client(world, caller).generic(op.method.upper(), url, json.dumps(body(world)), "application/json")
 
     # then: the same code and message (details may name the object's own state)
     assert response.status_code == 409, response.content
     documented = _example(op.spec["responses"]["409"]["content"]["application/json"])
     assert (response.json()["code"], response.json()["message"]) == (documented["code"], documented["message"])
+
+
+# An Idempotency-Key already used, sent again with another (valid) body: the change to the example.
+KEY_REUSED_WITH: dict[str, dict[str, Any]] = {
+    "zapier_actions_create_lead": {"name": "Grace Hopper"},
+    "zapier_actions_send_message": {"to": "16505559876"},
+}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [call for call in CALLS if IDEMPOTENCY_HEADER in call.headers],
+    ids=lambda call: call.operation_id,
+)
+def test_the_documented_422_is_what_the_api_answers(call: Call, world: World) -> None:
+    # given: the documented example sent once with a key
+    op = operation(cached_schema(), call.operation_id)
+    first = _call(op, call, world)
+    assert str(first.status_code) == op.success()[0], first.content
+
+    # when: the same key comes with another body
+    again = _call(op, replace(call, body=lambda w: {**call.body(w), **KEY_REUSED_WITH[call.operation_id]}), world)
+
+    # then
+    assert again.status_code == 422, again.content
+    assert again.json() == _example(op.spec["responses"]["422"]["content"]["application/json"])

@@ -21,7 +21,7 @@ from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenA
 from accounts.models import Role
 from accounts.services.audit import RequestContext
 from core.apis import TenantApi
-from core.openapi import ApiErrorSerializer, error_responses, page_of
+from core.openapi import ApiErrorSerializer, error_response, error_responses, page_of
 from core.serializers import InputSerializer
 from integrations.events import EVENT_CHOICES, EVENT_TYPES
 from integrations.models import (
@@ -35,6 +35,7 @@ from integrations.models import (
 from integrations.selectors import delivery_list, webhook_endpoint_list
 from integrations.services.webhooks import (
     DEFAULT_ROTATION_OVERLAP,
+    MAX_ENDPOINTS_PER_ACCOUNT,
     MAX_ROTATION_OVERLAP,
     IssuedEndpoint,
     delivery_redeliver,
@@ -121,6 +122,12 @@ ENDPOINT_DISABLED = OpenApiResponse(
             response_only=True,
         )
     ],
+)
+TOO_MANY_ENDPOINTS = error_response(
+    409,
+    f"Code `too_many_endpoints`: the tenant has {MAX_ENDPOINTS_PER_ACCOUNT} endpoints (Zapier hooks included).",
+    code="too_many_endpoints",
+    message=f"An account can have at most {MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints: delete one first.",
 )
 INVALID_URL = OpenApiResponse(
     ApiErrorSerializer,
@@ -307,7 +314,9 @@ class WebhookEndpointListApi(TenantApi):
                     )
                 ],
             ),
-            **error_responses(400),
+            **error_responses(
+                400, field_errors={"source": ["Select a valid choice. email is not one of the available choices."]}
+            ),
         },
     )
     def get(self, request: Request) -> Response:
@@ -341,7 +350,7 @@ class WebhookEndpointListApi(TenantApi):
         responses={
             201: IssuedWebhookEndpointSerializer,
             400: INVALID_URL,
-            409: OpenApiResponse(ApiErrorSerializer, description="Code `too_many_endpoints`: the tenant has 50."),
+            409: TOO_MANY_ENDPOINTS,
             **error_responses(),
         },
     )
@@ -401,7 +410,14 @@ class WebhookEndpointDetailApi(TenantApi):
         ),
         tags=TAGS,
         request=WebhookUpdateInput,
-        examples=[OpenApiExample("Turn back on", value={"is_active": True}, request_only=True)],
+        examples=[
+            OpenApiExample("Turn back on", value={"is_active": True}, request_only=True),
+            OpenApiExample(
+                "Turned back on",
+                value={**ENDPOINT_EXAMPLE, "updated_at": "2026-05-04T09:30:12.400000Z"},
+                response_only=True,
+            ),
+        ],
         responses={200: WebhookEndpointSerializer, 400: INVALID_URL, **error_responses(404)},
     )
     def patch(self, request: Request, pk: int) -> Response:
@@ -463,7 +479,12 @@ class WebhookSecretRotateApi(TenantApi):
                 response_only=True,
             ),
         ],
-        responses={200: IssuedWebhookEndpointSerializer, **error_responses(400, 404)},
+        responses={
+            200: IssuedWebhookEndpointSerializer,
+            **error_responses(
+                400, 404, field_errors={"overlap_seconds": ["Ensure this value is less than or equal to 604800."]}
+            ),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         endpoint = self.get_scoped_object(WebhookEndpoint.objects.select_related("account"), pk=pk)
@@ -500,7 +521,9 @@ class WebhookDeliveryListApi(TenantApi):
                     )
                 ],
             ),
-            **error_responses(400, 404),
+            **error_responses(
+                400, 404, field_errors={"status": ["Select a valid choice. lost is not one of the available choices."]}
+            ),
         },
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -534,6 +557,19 @@ class WebhookTestApi(TenantApi):
                                 "timestamp": "2026-05-04T09:12:02.918000Z",
                                 "data": {"endpoint": 12, "message": "A test event from SkyBot Inbox."},
                             },
+                            # a fresh event: its first attempt only
+                            "attempt_count": 1,
+                            "updated_at": "2026-05-04T09:12:03.160000Z",
+                            "attempts": [
+                                {
+                                    "number": 1,
+                                    "status_code": 200,
+                                    "duration_ms": 87,
+                                    "response_excerpt": "ok",
+                                    "error": "",
+                                    "created_at": "2026-05-04T09:12:03.140000Z",
+                                }
+                            ],
                         },
                     )
                 ],
@@ -589,10 +625,8 @@ class WebhookEventTypesApi(TenantApi):
         responses={
             200: OpenApiResponse(
                 EventTypeSerializer(many=True),
-                examples=[
-                    OpenApiExample(
-                        "Event types", value=[{"type": "lead.created", "description": "A lead was created."}]
-                    )
+                examples=[  # one item: the answer is a plain array of them
+                    OpenApiExample("Event types", value={"type": "lead.created", "description": "A lead was created."})
                 ],
             ),
             **error_responses(),

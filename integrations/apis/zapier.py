@@ -35,6 +35,7 @@ from inbox.apis.conversations import TemplateInput
 from inbox.models import Contact, LeadStatus, Message
 from inbox.serializers import LeadEventSerializer, MessageSerializer, lead_event_data, message_event_data
 from inbox.services.crm import lead_create
+from integrations.apis.webhooks import TOO_MANY_ENDPOINTS
 from integrations.events import public_data
 from integrations.models import EndpointSource, WebhookEndpoint
 from integrations.selectors import POLL_LIMIT, executions_finished_newest, leads_newest
@@ -104,10 +105,20 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
         "within 24 hours answers the first result (header `Idempotent-Replayed: true`) and creates nothing."
     ),
 )
+KEY_IN_PROGRESS = OpenApiExample(
+    "Key in progress",
+    value={
+        "code": "idempotency_key_in_progress",
+        "message": "A request with this Idempotency-Key is still being processed.",
+        "details": {},
+    },
+    response_only=True,
+)
 IDEMPOTENCY_ERRORS = {
     409: OpenApiResponse(
         ApiErrorSerializer,
         description="Code `idempotency_key_in_progress`: a request with this key is still running; retry.",
+        examples=[KEY_IN_PROGRESS],
     ),
     422: OpenApiResponse(
         ApiErrorSerializer,
@@ -243,8 +254,8 @@ class NewLeadTriggerApi(ZapierApi):
         description=f"The tenant's newest leads, newest first, at most {POLL_LIMIT}.",
         tags=TAGS,
         responses={
-            200: OpenApiResponse(
-                ZapierLeadSerializer(many=True), examples=[OpenApiExample("Leads", value=[LEAD_EXAMPLE])]
+            200: OpenApiResponse(  # one item: the answer is a plain array of them
+                ZapierLeadSerializer(many=True), examples=[OpenApiExample("Leads", value=LEAD_EXAMPLE)]
             ),
             **error_responses(),
         },
@@ -266,8 +277,8 @@ class AgentExecutedTriggerApi(ZapierApi):
         ),
         tags=TAGS,
         responses={
-            200: OpenApiResponse(
-                ZapierExecutionSerializer(many=True), examples=[OpenApiExample("Runs", value=[EXECUTION_EXAMPLE])]
+            200: OpenApiResponse(  # one item: the answer is a plain array of them
+                ZapierExecutionSerializer(many=True), examples=[OpenApiExample("Runs", value=EXECUTION_EXAMPLE)]
             ),
             **error_responses(),
         },
@@ -335,7 +346,11 @@ class HookSubscribeApi(ZapierApi):
                 response_only=True,
             ),
         ],
-        responses={201: HookSerializer, **error_responses(400, 409)},
+        responses={
+            201: HookSerializer,
+            **error_responses(400, field_errors={"event": ['"new_order" is not a valid choice.']}),
+            409: TOO_MANY_ENDPOINTS,
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.validated(self.HookSubscribeInput, request)
@@ -479,7 +494,7 @@ class SendMessageActionApi(ZapierApi):
             OpenApiExample(
                 "Text into a conversation", value={"conversation": 77, "text": "Thanks!"}, request_only=True
             ),
-            OpenApiExample("Queued", value=MESSAGE_EXAMPLE, response_only=True),
+            OpenApiExample("Queued", value=MESSAGE_EXAMPLE, response_only=True, status_codes=[202]),
         ],
         responses={
             202: ZapierMessageSerializer,
@@ -502,7 +517,22 @@ class SendMessageActionApi(ZapierApi):
             **IDEMPOTENCY_ERRORS,
             409: OpenApiResponse(
                 ApiErrorSerializer,
-                description=("Code `customer_window_closed` (send a template), or `idempotency_key_in_progress`."),
+                description="Code `customer_window_closed` (send a template), or `idempotency_key_in_progress`.",
+                examples=[
+                    OpenApiExample(
+                        "Window closed",
+                        value={
+                            "code": "customer_window_closed",
+                            "message": (
+                                "More than 24 hours have passed since the customer's last message: send an "
+                                "approved template instead."
+                            ),
+                            "details": {},
+                        },
+                        response_only=True,
+                    ),
+                    KEY_IN_PROGRESS,
+                ],
             ),
         },
     )
