@@ -538,8 +538,9 @@ class WebhookTestApi(TenantApi):
         operation_id="webhooks_test",
         summary="Send a test event",
         description=(
-            "Sends a `ping` event to this endpoint only, signed like any other. Answers 202 with the delivery "
-            "(its attempts show how the endpoint answered). Audited as `webhook.tested`."
+            "Sends a `ping` event to this endpoint only, signed like any other. Answers 202 with the queued "
+            "delivery; read it again from the delivery log to see how the endpoint answered. "
+            "Audited as `webhook.tested`."
         ),
         tags=TAGS,
         request=None,
