@@ -18,7 +18,8 @@ from playwright.sync_api import expect
 
 from agents.tests.fake_runner import FakeRunner
 from agents.tests.runner_events import sign
-from tests.browser.conftest import RUNNER_WEBHOOK_SECRET, Platform, screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in
+from tests.platform import RUNNER_WEBHOOK_SECRET, Platform
 
 ADMIN = "admin@demo.skybot.local"
 USER = "agent@demo.skybot.local"

@@ -8,7 +8,8 @@ import uuid
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import VERIFY_TOKEN, screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in
+from tests.platform import VERIFY_TOKEN
 
 ADMIN = "admin@demo.skybot.local"
 AGENT = "agent@demo.skybot.local"

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.browser.conftest import DEMO_PASSWORD, Platform
+from tests.platform import DEMO_PASSWORD, Platform
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "integrations" / "n8n_nodes_skybot"
