@@ -38,6 +38,16 @@ const WHATSAPP_SKIP =
     : "set SKYBOT_WHATSAPP_APP_SECRET and SKYBOT_WHATSAPP_PHONE_NUMBER_ID (the server's WhatsApp app " +
       "secret and a number's phone_number_id) to play a customer's incoming message";
 
+// The tenant may have several WhatsApp numbers (other suites add some): name the one to send from.
+async function sendingChannel() {
+  if (!WHATSAPP_PHONE_NUMBER_ID) return undefined;
+  const answer = await api('GET', 'channels?page_size=100');
+  assert.equal(answer.status, 200);
+  const channel = answer.body.results.find((item) => item.phone_number_id === WHATSAPP_PHONE_NUMBER_ID);
+  assert.ok(channel, `no channel with phone_number_id ${WHATSAPP_PHONE_NUMBER_ID}`);
+  return channel.id;
+}
+
 const triggers = App.triggers;
 const creates = App.creates;
 
@@ -298,6 +308,7 @@ describe('against a live SkyBot Inbox', () => {
         authData: authData(),
         meta: { zap: { id: 9002 } },
         inputData: {
+          channel: await sendingChannel(),
           to: `+${to.slice(0, 1)} ${to.slice(1, 4)} ${to.slice(4)}`,
           template_name: 'order_update',
           template_language: 'en_US',
@@ -355,7 +366,12 @@ describe('against a live SkyBot Inbox', () => {
       // given a conversation started by a template: the customer never wrote
       const started = await appTester(creates.send_message.operation.perform, {
         authData: authData(),
-        inputData: { to: newNumber(), template_name: 'order_update', template_language: 'en_US' },
+        inputData: {
+          channel: await sendingChannel(),
+          to: newNumber(),
+          template_name: 'order_update',
+          template_language: 'en_US',
+        },
       });
 
       // when free text is sent into it, then the Zap shows why it was refused
