@@ -64,6 +64,7 @@ def test_a_webhook_endpoint_gets_a_test_event_fails_and_is_redelivered_to(page, 
     page.get_by_label("lead.created — A lead was created.").check()
     page.get_by_label("message.received — ").check()
     page.get_by_label("Description").fill("Browser test receiver")
+    screenshot(page, "developers-webhook-new")
     page.get_by_role("button", name="Add endpoint").click()
 
     # then the signing secret is shown once, ready to copy
