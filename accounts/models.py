@@ -1,5 +1,5 @@
-"""Tenants (`Account`), people (`User`), integration credentials (`ApiKey`), sign-in tokens and the
-append-only `AuditLog`."""
+"""Tenants (`Account`), people (`User`), integration credentials (`ApiKey`) and their daily usage,
+sign-in tokens and the append-only `AuditLog`."""
 
 from __future__ import annotations
 
@@ -139,6 +139,31 @@ class ApiKey(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+
+class ApiKeyUsageDay(models.Model):
+    """How many requests one API key made on one day (UTC), and how many of them failed.
+
+    One row per key and day, counted by `accounts.services.api_key_usage.api_key_usage_record`
+    with a single upsert per request. A client error is any 4xx answer (401 and 403 included, once
+    the key itself was accepted), a server error any 5xx.
+    """
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage_days")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    requests = models.PositiveIntegerField(default=0)
+    client_errors = models.PositiveIntegerField(default=0, help_text="Answers with a 4xx status.")
+    server_errors = models.PositiveIntegerField(default=0, help_text="Answers with a 5xx status.")
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["api_key", "day"], name="apikey_usage_one_row_per_day")]
+        # The developer page sums a tenant's keys over the last days.
+        indexes = [models.Index(fields=["account", "day"], name="apikey_usage_account_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} on {self.day}: {self.requests} requests"
 
 
 class IssuedRefreshToken(models.Model):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import django_filters as filters
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_filters import rest_framework as django_filters
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import ApiKey, AuditLog, User
+from accounts.models import ApiKey, ApiKeyUsageDay, AuditLog, User
 from core.exceptions import NotFound
 from core.filters import IdFilter, IsoDateTimeFilter, parse_id
 from core.principals import Principal
@@ -46,6 +49,107 @@ def api_key_get(*, principal: Principal, pk: Any) -> ApiKey:
         return _api_keys_of(principal).get(pk=pk)
     except (ApiKey.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+# --- API key usage --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    """One day of requests: how many, and how many were answered with a 4xx or a 5xx."""
+
+    day: date
+    requests: int = 0
+    client_errors: int = 0
+    server_errors: int = 0
+
+    @property
+    def succeeded(self) -> int:
+        return max(self.requests - self.client_errors - self.server_errors, 0)
+
+    @property
+    def errors(self) -> int:
+        return self.client_errors + self.server_errors
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Requests per day over a window, every day present (oldest first), with the window's totals."""
+
+    days: list[UsageDay]
+
+    @property
+    def requests(self) -> int:
+        return sum(day.requests for day in self.days)
+
+    @property
+    def client_errors(self) -> int:
+        return sum(day.client_errors for day in self.days)
+
+    @property
+    def server_errors(self) -> int:
+        return sum(day.server_errors for day in self.days)
+
+    @property
+    def errors(self) -> int:
+        return self.client_errors + self.server_errors
+
+
+def usage_window(days: int, *, today: date | None = None) -> list[date]:
+    """The last `days` days up to today (UTC), oldest first."""
+    last = today or timezone.localdate()
+    return [last - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def _usage(window: list[date], rows: Iterable[Mapping[str, Any]]) -> Usage:
+    counted = {row["day"]: row for row in rows}
+    return Usage(
+        days=[
+            UsageDay(day, row["requests"], row["client_errors"], row["server_errors"])
+            if (row := counted.get(day))
+            else UsageDay(day)
+            for day in window
+        ]
+    )
+
+
+def _usage_rows(principal: Principal, window: list[date]) -> QuerySet[ApiKeyUsageDay]:
+    queryset = ApiKeyUsageDay.objects.filter(day__gte=window[0], day__lte=window[-1])
+    if principal.is_platform:
+        return queryset
+    return queryset.filter(account=principal.account)
+
+
+def api_key_usage_by_key(*, principal: Principal, days: int, today: date | None = None) -> dict[int, Usage]:
+    """Each key's usage over the last `days` days (keys `principal` may see; a key without requests
+    in the window is absent). One query, whatever the number of keys."""
+    window = usage_window(days, today=today)
+    by_key: dict[int, list[Mapping[str, Any]]] = {}
+    rows = _usage_rows(principal, window).values("api_key_id", "day", "requests", "client_errors", "server_errors")
+    for row in rows:
+        by_key.setdefault(row["api_key_id"], []).append(row)
+    return {key_id: _usage(window, key_rows) for key_id, key_rows in by_key.items()}
+
+
+def api_key_usage(*, principal: Principal, api_key: ApiKey, days: int, today: date | None = None) -> Usage:
+    """One key's usage over the last `days` days (nothing for a key of another tenant)."""
+    window = usage_window(days, today=today)
+    rows = _usage_rows(principal, window).filter(api_key=api_key)
+    return _usage(window, rows.values("day", "requests", "client_errors", "server_errors"))
+
+
+def usage_total(usages: Iterable[Usage], *, days: int, today: date | None = None) -> Usage:
+    """Several keys' usage added up, day by day."""
+    window = usage_window(days, today=today)
+    totals = {day: [0, 0, 0] for day in window}
+    for usage in usages:
+        for point in usage.days:
+            if point.day in totals:
+                total = totals[point.day]
+                total[0] += point.requests
+                total[1] += point.client_errors
+                total[2] += point.server_errors
+    return Usage(days=[UsageDay(day, *totals[day]) for day in window])
 
 
 # --- people ---------------------------------------------------------------------------------------

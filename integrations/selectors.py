@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.models import Account
 from agents.models import AgentExecution, ExecutionStatus
@@ -39,6 +39,16 @@ def webhook_endpoint_list(
     *, scoped: QuerySet[WebhookEndpoint], filters: Mapping[str, Any]
 ) -> QuerySet[WebhookEndpoint]:
     return filter_queryset(WebhookEndpointFilter, data=filters, queryset=scoped)
+
+
+def webhook_endpoints_with_last_delivery(*, scoped: QuerySet[WebhookEndpoint]) -> QuerySet[WebhookEndpoint]:
+    """The endpoints, each with its newest delivery's `last_delivery_status` and `last_delivery_at`
+    (None when nothing was sent yet): one query for the whole list (index `delivery_endpoint_created_idx`)."""
+    newest = EventDelivery.objects.filter(endpoint=OuterRef("pk")).order_by("-created_at", "-id")
+    return scoped.annotate(
+        last_delivery_status=Subquery(newest.values("status")[:1]),
+        last_delivery_at=Subquery(newest.values("created_at")[:1]),
+    )
 
 
 def delivery_list(*, endpoint: WebhookEndpoint, filters: Mapping[str, Any]) -> QuerySet[EventDelivery]:

@@ -33,6 +33,7 @@ urlpatterns = [
     path("leads/", include("inbox.web.leads_urls")),
     path("agents/", include("agents.web.urls")),
     path("settings/", include("accounts.web.urls")),
+    path("developers/", include("integrations.web.urls")),
     path("", include("core.web_urls")),
 ]
 

@@ -26,7 +26,6 @@ KEY_PREFIX = "sk_live_"
 _ALPHABET = string.ascii_letters + string.digits
 PREFIX_LENGTH = 12
 SECRET_LENGTH = 40
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_GRACE_SECONDS = 7 * 24 * 3600
 # Compared against when the prefix is unknown, so a miss costs what a hit costs.
 _NO_MATCH_HASH = "0" * 64
@@ -183,7 +182,8 @@ def api_key_revoke(*, api_key: ApiKey, actor: Principal, context: RequestContext
 
 
 def api_key_authenticate(raw: str) -> ApiKey | None:
-    """The active, unexpired key matching `raw`, or None. Records `last_used_at` at most once a minute."""
+    """The active, unexpired key matching `raw`, or None. Reads only: the request's use of the key
+    (`last_used_at`, the day's counts) is recorded once its answer is known, see `api_key_usage`."""
     parsed = parse_key(raw)
     if parsed is None:
         return None
@@ -200,7 +200,4 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
         matches = api_key.previous_valid_until > now and constant_time_compare(presented, api_key.previous_secret_hash)
     if not matches:
         return None
-    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
     return api_key

@@ -6,9 +6,11 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from accounts.demo import DEMO_KEY_NAME, DEMO_REQUESTS
 from accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE
-from accounts.models import Account, Role, User
+from accounts.models import Account, ApiKey, ApiKeyUsageDay, Role, User
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +46,24 @@ def test_seed_demo_twice_changes_nothing():
     # then no row was added
     assert sorted(User.objects.values_list("id", flat=True)) == ids
     assert Account.objects.count() == 1
+
+
+def test_seed_demo_gives_the_demo_key_two_weeks_of_usage_once():
+    # given a seeded database
+    call_command("seed_demo", stdout=io.StringIO())
+    key = ApiKey.objects.get(name=DEMO_KEY_NAME)
+    usage = list(ApiKeyUsageDay.objects.filter(api_key=key).order_by("day"))
+
+    # then the key has 14 days of requests up to today, and was used
+    assert [row.requests for row in usage] == DEMO_REQUESTS
+    assert usage[-1].day == timezone.localdate()
+    assert all(row.client_errors < row.requests for row in usage)
+    assert key.last_used_at is not None
+
+    # when seeding again, then the usage is left as it was
+    call_command("seed_demo", stdout=io.StringIO())
+    assert list(ApiKeyUsageDay.objects.filter(api_key=key).order_by("day")) == usage
+    assert [row.requests for row in ApiKeyUsageDay.objects.filter(api_key=key).order_by("day")] == DEMO_REQUESTS
 
 
 def test_seed_demo_refuses_production_without_the_flag(settings):

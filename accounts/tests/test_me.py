@@ -89,9 +89,10 @@ def test_me_costs_few_queries_with_a_key(account: Account, django_assert_max_num
     client = with_key(key_for(account, ["read"]).key)
     client.get(ME_URL)
 
-    # when / then: one lookup of the key with its account, nothing else
-    with django_assert_max_num_queries(1):
+    # when / then: one lookup of the key with its account, and one upsert of the day's usage
+    with django_assert_max_num_queries(2) as queries:
         assert client.get(ME_URL).status_code == 200
+    assert "ON CONFLICT" in queries.captured_queries[-1]["sql"].upper()
 
 
 def test_no_credential_is_401(api_client: APIClient, db: None) -> None:
