@@ -10,7 +10,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format typecheck check-migrations schema check install seed clean bench-ingest n8n-node
+.PHONY: run test lint format typecheck check-migrations schema check install seed clean bench-ingest n8n-node node-packages
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -36,7 +36,7 @@ run: $(STAMP)
 seed: $(STAMP)
 	$(BIN)/python manage.py seed_demo
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) node-packages
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -72,12 +72,22 @@ $(N8N_NODE)/node_modules/.package-lock.json: $(N8N_NODE)/package.json $(N8N_NODE
 	cd $(N8N_NODE) && npm run setup
 	touch $@
 
+ZAPIER_APP := integrations/zapier_app
+
+$(ZAPIER_APP)/node_modules/.package-lock.json: $(ZAPIER_APP)/package.json $(ZAPIER_APP)/package-lock.json
+	cd $(ZAPIER_APP) && npm ci --no-audit --no-fund
+	touch $@
+
+# The integration packages' dependencies, installed up front so the tests that run their suites
+# against the live platform (tests/packages) do not install inside a test.
+node-packages: $(N8N_NODE)/node_modules/.package-lock.json $(ZAPIER_APP)/node_modules/.package-lock.json
+
 n8n-node: $(N8N_NODE)/node_modules/.package-lock.json
 	@test -n "$$SKYBOT_INBOX_API_KEY" || { echo "Set SKYBOT_INBOX_API_KEY to an API key of $(SKYBOT_INBOX_URL) (scopes read, write, admin): see $(N8N_NODE)/README.md"; exit 2; }
 	cd $(N8N_NODE) && npm run build && npm run lint && SKYBOT_INBOX_URL=$(SKYBOT_INBOX_URL) npm test
 
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache $(N8N_NODE)/node_modules $(N8N_NODE)/dist
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache $(N8N_NODE)/node_modules $(N8N_NODE)/dist $(ZAPIER_APP)/node_modules
 
 .PHONY: bench-analytics
 bench-analytics: $(STAMP)
