@@ -77,11 +77,13 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
         ]
 
 
-class LeadEventSerializer(serializers.ModelSerializer[Lead]):
+# A lead as the REST API answers it and the live feed sends it (webhooks: `integrations.events`).
+class LeadSerializer(serializers.ModelSerializer[Lead]):
     contact = serializers.IntegerField(source="contact_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Lead
+        ref_name = "Lead"
         fields = [
             "id",
             "name",
@@ -107,4 +109,4 @@ def message_event_data(message: Message) -> dict[str, Any]:
 
 
 def lead_event_data(lead: Lead) -> dict[str, Any]:
-    return dict(LeadEventSerializer(lead).data)
+    return dict(LeadSerializer(lead).data)

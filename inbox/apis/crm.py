@@ -21,6 +21,7 @@ from inbox.apis import examples
 from inbox.exports import leads_csv_response
 from inbox.models import Contact, Lead, LeadStatus
 from inbox.selectors import ContactFilter, LeadFilter
+from inbox.serializers import LeadSerializer
 from inbox.services.crm import contact_create, contact_update, lead_create, lead_update, record_delete
 
 # --- contacts -------------------------------------------------------------------------------------
@@ -132,26 +133,6 @@ class ContactDetailApi(TenantApi):
 
 
 # --- leads ----------------------------------------------------------------------------------------
-
-
-class LeadSerializer(serializers.ModelSerializer[Lead]):
-    class Meta:
-        model = Lead
-        ref_name = "Lead"
-        fields = [
-            "id",
-            "name",
-            "email",
-            "phone",
-            "company",
-            "source",
-            "status",
-            "score",
-            "contact",
-            "metadata",
-            "created_at",
-            "updated_at",
-        ]
 
 
 class LeadWriteInput(InputSerializer):

@@ -33,10 +33,10 @@ from core.openapi import ApiErrorSerializer, error_responses
 from core.serializers import InputSerializer
 from inbox.apis.conversations import TemplateInput
 from inbox.models import Contact, LeadStatus, Message
-from inbox.serializers import LeadEventSerializer, MessageSerializer, lead_event_data, message_event_data
+from inbox.serializers import LeadSerializer, MessageSerializer, lead_event_data, message_event_data
 from inbox.services.crm import lead_create
 from integrations.apis.webhooks import TOO_MANY_ENDPOINTS
-from integrations.events import public_data
+from integrations.events import EXECUTION_FIELDS, LEAD_FIELDS, MESSAGE_FIELDS, public_data
 from integrations.models import EndpointSource, WebhookEndpoint
 from integrations.selectors import POLL_LIMIT, executions_finished_newest, leads_newest
 from integrations.services.idempotency import HEADER, ActionResult, idempotent_action
@@ -138,14 +138,17 @@ IDEMPOTENCY_ERRORS = {
 }
 
 
-class ZapierLeadSerializer(LeadEventSerializer):
-    class Meta(LeadEventSerializer.Meta):
+# The Zapier items carry the public fields of `integrations.events`, whatever the feed adds.
+class ZapierLeadSerializer(LeadSerializer):
+    class Meta(LeadSerializer.Meta):
         ref_name = "ZapierLead"
+        fields = list(LEAD_FIELDS)
 
 
 class ZapierExecutionSerializer(ExecutionEventSerializer):
     class Meta(ExecutionEventSerializer.Meta):
         ref_name = "ZapierAgentExecution"
+        fields = list(EXECUTION_FIELDS)
 
 
 class ZapierContactSerializer(serializers.Serializer[Any]):
@@ -163,7 +166,7 @@ class ZapierMessageSerializer(MessageSerializer):
 
     class Meta(MessageSerializer.Meta):
         ref_name = "ZapierMessage"
-        fields = [*MessageSerializer.Meta.fields[:2], "channel", "contact", *MessageSerializer.Meta.fields[2:]]
+        fields = list(MESSAGE_FIELDS)
 
 
 def lead_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -262,7 +265,7 @@ class NewLeadTriggerApi(ZapierApi):
     )
     def get(self, request: Request) -> Response:
         leads = leads_newest(account=self.tenant)
-        return Response([lead_item(data) for data in LeadEventSerializer(leads, many=True).data])
+        return Response([lead_item(data) for data in LeadSerializer(leads, many=True).data])
 
 
 class AgentExecutedTriggerApi(ZapierApi):
