@@ -20,6 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Account, Role
@@ -77,6 +78,19 @@ def toast(request: HttpRequest, message: str, *, level: str = "error", status: i
     response = render(request, "partials/toast.html", {"message": message, "level": level}, status=status)
     response["HX-Retarget"] = "#toasts"
     response["HX-Reswap"] = "beforeend"
+    return response
+
+
+def secret_shown_once(
+    request: HttpRequest, *, template: str, partial: str, context: dict[str, Any], status: int
+) -> HttpResponse:
+    """The one answer that shows a new secret (an API key, a signing secret), never cached.
+
+    The whole page, or for htmx the `partial` it swaps in; neither the browser nor a proxy keeps it,
+    so Back or a shared cache cannot show the secret again.
+    """
+    response = render(request, partial if getattr(request, "htmx", False) else template, context, status=status)
+    add_never_cache_headers(response)
     return response
 
 

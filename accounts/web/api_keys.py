@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import ApiKey, Role
@@ -25,7 +24,7 @@ from accounts.services.audit import RequestContext
 from accounts.web.common import end_of_day, is_htmx, settings_context, show_service_error
 from accounts.web.forms import ApiKeyCreateForm, ApiKeyRotateForm
 from core.exceptions import ApplicationError, NotFound
-from core.web import PageRequest, page
+from core.web import PageRequest, page, secret_shown_once
 
 
 @dataclass(frozen=True)
@@ -72,11 +71,15 @@ def _issued(request: PageRequest, issued: IssuedKey, *, rotated: bool, status: i
     context = settings_context(
         "api_keys", issued=issued, rotated=rotated, me_url=f"{settings.SITE_URL}/api/v1/me", now=timezone.now()
     )
-    template = _template(request, "api_key_issued")
-    return render(request, template, context, status=status)
+    return secret_shown_once(
+        request,
+        template="accounts/settings/api_key_issued.html",
+        partial="accounts/settings/partials/api_key_issued.html",
+        context=context,
+        status=status,
+    )
 
 
-@never_cache
 @page(role=Role.CLIENT_ADMIN)
 @require_http_methods(["GET", "POST"])
 def api_key_new(request: PageRequest) -> HttpResponse:
@@ -112,7 +115,6 @@ def api_key_detail(request: PageRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/settings/api_key_detail.html", context)
 
 
-@never_cache
 @page(role=Role.CLIENT_ADMIN)
 @require_POST
 def api_key_rotate_view(request: PageRequest, pk: int) -> HttpResponse:

@@ -20,14 +20,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
 from accounts.web.common import is_htmx, show_service_error
 from core.exceptions import ApplicationError, Conflict
-from core.web import PageRequest, page
+from core.web import PageRequest, page, secret_shown_once
 from integrations.events import EVENT_TYPES
 from integrations.models import (
     DeliveryStatus,
@@ -111,14 +110,15 @@ def webhooks(request: PageRequest) -> HttpResponse:
 
 def _issued(request: PageRequest, issued: IssuedEndpoint, *, rotated: bool, status: int) -> HttpResponse:
     context = developers_context("webhooks", issued=issued, endpoint=issued.endpoint, rotated=rotated)
-    if is_htmx(request):
-        template = "integrations/developers/partials/webhook_issued.html"
-    else:
-        template = "integrations/developers/webhook_issued.html"
-    return render(request, template, context, status=status)
+    return secret_shown_once(
+        request,
+        template="integrations/developers/webhook_issued.html",
+        partial="integrations/developers/partials/webhook_issued.html",
+        context=context,
+        status=status,
+    )
 
 
-@never_cache
 @page(role=Role.CLIENT_ADMIN)
 @require_http_methods(["GET", "POST"])
 def webhook_new(request: PageRequest) -> HttpResponse:
@@ -257,7 +257,6 @@ def webhook_edit(request: PageRequest, pk: int) -> HttpResponse:
     return render(request, "integrations/developers/webhook_edit.html", context, status=status)
 
 
-@never_cache
 @page(role=Role.CLIENT_ADMIN)
 @require_POST
 def webhook_rotate(request: PageRequest, pk: int) -> HttpResponse:
