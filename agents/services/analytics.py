@@ -177,9 +177,9 @@ def _compute(scope: Q, window: AnalyticsRange) -> dict[str, Any]:
     timed = sum(groups)
     p50: float | None = None
     p95: float | None = None
-    if timed and timed <= settings.AGENT_ANALYTICS_EXACT_PERCENTILES_MAX:
+    if 0 < timed <= settings.AGENT_ANALYTICS_EXACT_PERCENTILES_MAX:
         p50, p95 = _exact_percentiles(scope, window, timed=timed)
-    elif timed:
+    elif timed > 0:
         p50, p95 = _histogram_percentiles(hourly if full_from < full_to else None, groups, edge_bins)
     finished = totals["succeeded"] + totals["failed"]
     return {
