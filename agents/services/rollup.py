@@ -182,23 +182,27 @@ def _upsert(*, agent_id: int, hour: datetime, change: _RowChange) -> None:
     groups = {index: delta for index, delta in change.groups().items() if delta}
     if not statuses and not bins:
         return
+    # No count goes below zero. While the roll-up holds every execution it cannot (an execution's
+    # share is in its row before it is taken out); it can only for an execution stored before the
+    # roll-up existed (until the rebuild), whose outcome then counts without a negative "running".
     bin_values = histogram.empty_bins()
     for index, delta in bins.items():
-        bin_values[index] = delta
+        bin_values[index] = max(delta, 0)
     group_values = histogram.empty_groups()
     for index, delta in groups.items():
-        group_values[index] = delta
+        group_values[index] = max(delta, 0)
     meta = AgentExecutionHourly._meta
     quote = connection.ops.quote_name
     postgres = connection.vendor == "postgresql"
+    at_least_zero = "GREATEST" if postgres else "MAX"
     columns = ["account_id", "agent_id", "hour", "succeeded", "failed", "running", "duration_groups", "duration_bins"]
     values: list[Any] = [
         change.account_id,
         agent_id,
         hour,
-        statuses.get("succeeded", 0),
-        statuses.get("failed", 0),
-        statuses.get("running", 0),
+        max(statuses.get("succeeded", 0), 0),
+        max(statuses.get("failed", 0), 0),
+        max(statuses.get("running", 0), 0),
         group_values,
         bin_values,
     ]
@@ -206,22 +210,25 @@ def _upsert(*, agent_id: int, hour: datetime, change: _RowChange) -> None:
         meta.get_field(column.removesuffix("_id")).get_db_prep_save(value, connection)  # type: ignore[union-attr]
         for column, value in zip(columns, values, strict=True)
     ]
-    assignments = [f"{quote(name)} = t.{quote(name)} + excluded.{quote(name)}" for name in statuses]
+    assignments = []
+    for name, delta in statuses.items():
+        assignments.append(f"{quote(name)} = {at_least_zero}(t.{quote(name)} + %s, 0)")
+        params.append(delta)
     # Only the changed elements, each named once (indexes are ints computed above: safe to inline).
     for name, deltas in (("duration_groups", groups), ("duration_bins", bins)):
         if not deltas:
             continue
         column = quote(name)
         if postgres:
-            assignments += [
-                f"{column}[{i + 1}] = t.{column}[{i + 1}] + excluded.{column}[{i + 1}]" for i in sorted(deltas)
-            ]
+            for i in sorted(deltas):
+                assignments.append(f"{column}[{i + 1}] = GREATEST(t.{column}[{i + 1}] + %s, 0)")
+                params.append(deltas[i])
         else:
-            pairs = ", ".join(
-                f"'$[{i}]', json_extract(t.{column}, '$[{i}]') + json_extract(excluded.{column}, '$[{i}]')"
-                for i in sorted(deltas)
-            )
-            assignments.append(f"{column} = json_set(t.{column}, {pairs})")
+            pairs = []
+            for i in sorted(deltas):
+                pairs.append(f"'$[{i}]', MAX(json_extract(t.{column}, '$[{i}]') + %s, 0)")
+                params.append(deltas[i])
+            assignments.append(f"{column} = json_set(t.{column}, {', '.join(pairs)})")
     sql = (
         f"INSERT INTO {quote(meta.db_table)} AS t ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))}) "

@@ -16,7 +16,7 @@ from agents import histogram
 from agents.models import Agent, AgentExecution, AgentExecutionHourly, AgentStatus, ExecutionStatus
 from agents.services.executions import ExecutionReport, execution_record
 from agents.services.rollup import hourly_rows
-from agents.tests.factories import AgentFactory
+from agents.tests.factories import AgentExecutionFactory, AgentFactory
 from agents.tests.runner_events import SECRET, execution_event, post
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +97,19 @@ def test_executions_of_one_hour_add_up_by_agent(agent, account):
     # then each agent has its own row per hour
     assert rows(agent=agent) == {H9: (2, 0, 0, {histogram.bin_of(100): 2}), H10: (0, 0, 1, {})}
     assert rows(agent=other) == {H9: (0, 1, 0, {histogram.bin_of(30_000): 1})}
+
+
+def test_an_execution_stored_before_the_rollup_counts_its_outcome_without_a_negative(agent):
+    # given an execution that started before the roll-up existed (so it is not in it)
+    AgentExecutionFactory(
+        agent=agent, external_id="exe_1", status=R, started_at=H9, finished_at=None, duration_ms=None, hourly=False
+    )
+
+    # when its outcome arrives
+    record(agent, status=S, finished_at=H9 + timedelta(seconds=2))
+
+    # then it counts as succeeded and "running" stays at zero
+    assert rows(agent=agent) == {H9: (1, 0, 0, {histogram.bin_of(2000): 1})}
 
 
 def test_a_rolled_back_write_leaves_the_rollup_unchanged(agent):
