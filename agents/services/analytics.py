@@ -28,7 +28,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Count, FloatField, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
@@ -36,7 +36,14 @@ from accounts.models import Account
 from agents import histogram
 from agents.cache import analytics_version
 from agents.models import Agent, AgentExecution, AgentExecutionHourly
-from agents.services.rollup import STATUS_COLUMNS, ArrayItem, DurationBin, bin_from_db, hour_of, next_hour_boundary
+from agents.services.rollup import (
+    STATUS_COLUMNS,
+    DurationBin,
+    ElementSums,
+    bin_from_db,
+    hour_of,
+    next_hour_boundary,
+)
 
 Interval = Literal["day", "hour"]
 
@@ -210,21 +217,22 @@ def _add_hourly_counts(
     interval: Interval,
 ) -> None:
     """The whole hours, from the roll-up: counts and histogram group sums per bucket, one query."""
+    bucket = F("hour") if interval == "hour" else Trunc("hour", interval, tzinfo=UTC)
     rows = (
-        hourly.annotate(bucket=Trunc("hour", interval, tzinfo=UTC))
+        hourly.annotate(bucket=bucket)
         .values("bucket")
         .annotate(
             **{name: Sum(name) for name in COUNTS},
-            **{f"g{group}": Sum(ArrayItem("duration_groups", group)) for group in range(histogram.GROUPS)},
+            groups=ElementSums("duration_groups", range(histogram.GROUPS)),
         )
         .order_by()
     )
     for row in rows:
-        bucket = series.setdefault(row["bucket"], Counter())
+        counts = series.setdefault(row["bucket"], Counter())
         for name in COUNTS:
-            bucket[name] += row[name] or 0
-        for group in range(histogram.GROUPS):
-            groups[group] += row[f"g{group}"] or 0
+            counts[name] += row[name] or 0
+        for group, count in enumerate(row["groups"]):
+            groups[group] += count
 
 
 def _add_edge_counts(
@@ -277,9 +285,9 @@ def _histogram_percentiles(
     needed = [b for group in histogram.groups_needed(FRACTIONS, groups=groups) for b in histogram.bins_of_group(group)]
     bins: Counter[int] = Counter({b: edge_bins[b] for b in needed if edge_bins[b]})
     if hourly is not None:
-        sums = hourly.aggregate(**{f"b{b}": Sum(ArrayItem("duration_bins", b)) for b in needed})
-        for b in needed:
-            bins[b] += sums[f"b{b}"] or 0
+        sums = hourly.aggregate(bins=ElementSums("duration_bins", needed))["bins"]
+        for b, count in zip(needed, sums or [0] * len(needed), strict=True):
+            bins[b] += count
     p50, p95 = histogram.percentiles(FRACTIONS, groups=groups, bins=bins)
     return p50, p95
 

@@ -16,6 +16,7 @@ rebuild or applied on top of its result.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,16 +53,19 @@ def next_hour_boundary(moment: datetime) -> datetime:
 # -- expressions the readers share ---------------------------------------------------------------
 
 
-class ArrayItem(Func):
-    """Element `index` (0-based) of a `CountsField`: `column[index + 1]` on PostgreSQL,
-    `json_extract(column, '$[index]')` on SQLite."""
+class ElementSums(Func):
+    """An aggregate: the sums of some elements (0-based) of a `CountsField` over the grouped rows,
+    as one list. PostgreSQL: `ARRAY[SUM(column[i + 1]), ...]`; SQLite:
+    `json_array(SUM(json_extract(column, '$[i]')), ...)`. One expression instead of one `Sum` per
+    element keeps the query cheap to build."""
 
-    output_field = IntegerField()
+    contains_aggregate = True
+    output_field = IntegerField()  # of each element; `convert_value` gives the list
 
-    def __init__(self, expression: str | Combinable, index: int) -> None:
-        if not 0 <= int(index) < histogram.BINS:
-            raise ValueError("index out of range")
-        self.index = int(index)  # an int we checked: safe to inline
+    def __init__(self, expression: str | Combinable, indexes: Iterable[int]) -> None:
+        self.indexes = [int(index) for index in indexes]  # ints we checked: safe to inline
+        if not self.indexes or not all(0 <= index < histogram.BINS for index in self.indexes):
+            raise ValueError("indexes out of range")
         super().__init__(expression)
 
     def as_sql(
@@ -73,12 +77,28 @@ class ArrayItem(Func):
         arg_joiner: str | None = None,
         **extra_context: Any,
     ) -> Any:
-        if template is None:
-            template = f"json_extract(%(expressions)s, '$[{self.index}]')"
-        return super().as_sql(compiler, connection, function, template, arg_joiner, **extra_context)
+        column, params = compiler.compile(self.source_expressions[0])
+        sums = ", ".join(f"SUM(json_extract({column}, '$[{index}]'))" for index in self.indexes)
+        return f"json_array({sums})", list(params) * len(self.indexes)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        return self.as_sql(compiler, connection, template=f"(%(expressions)s)[{self.index + 1}]", **extra_context)
+        column, params = compiler.compile(self.source_expressions[0])
+        sums = ", ".join(f"SUM(({column})[{index + 1}])" for index in self.indexes)
+        return f"ARRAY[{sums}]::bigint[]", list(params) * len(self.indexes)
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []  # an aggregate: its column is summed, not grouped by
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        return [self.convert_value]
+
+    @staticmethod
+    def convert_value(value: Any, expression: Any, connection: Any) -> list[int]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = json.loads(value)
+        return [int(total or 0) for total in value]
 
 
 class DurationBin(Func):

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from agents import histogram
 from agents.models import Agent, AgentExecution, AgentExecutionHourly, AgentStatus, ExecutionStatus
 from agents.services.executions import ExecutionReport, execution_record
-from agents.services.rollup import hourly_rows
+from agents.services.rollup import ElementSums, hourly_rows
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
 from agents.tests.runner_events import SECRET, execution_event, post
 
@@ -146,6 +146,24 @@ def test_a_redelivered_runner_event_counts_once(agent, settings):
 
     # then the execution is counted once
     assert rows(agent=agent) == {H9: (1, 0, 0, {histogram.bin_of(1000): 1})}
+
+
+def test_element_sums_add_up_rows_like_an_aggregate(agent):
+    # given an agent with rows in two hours
+    record(agent, "a", status=S, started_at=H9, finished_at=H9 + timedelta(milliseconds=100))
+    record(agent, "b", status=S, started_at=H10, finished_at=H10 + timedelta(milliseconds=100))
+    record(agent, "c", status=F, started_at=H10, finished_at=H10 + timedelta(milliseconds=5000))
+
+    # when the bin counts are summed per agent
+    totals = list(
+        AgentExecutionHourly.objects.filter(agent=agent)
+        .values("agent_id")
+        .annotate(bins=ElementSums("duration_bins", [histogram.bin_of(100), histogram.bin_of(5000)]))
+        .order_by()
+    )
+
+    # then the two hours make one row (the arrays are summed, not grouped by)
+    assert totals == [{"agent_id": agent.pk, "bins": [2, 1]}]
 
 
 # -- concurrent writers (PostgreSQL: SQLite serialises whole transactions) -----------------------
