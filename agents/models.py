@@ -3,12 +3,16 @@ executions the runner reports back, and report exports."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 
 from accounts.models import Account, User
+from agents import histogram
 from core.models import TimeStampedModel
 
 
@@ -128,6 +132,67 @@ class AgentExecution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id}/{self.external_id} ({self.status})"
+
+
+class CountsField(models.Field):
+    """A fixed-length list of counts: `integer[]` on PostgreSQL (summed element by element in SQL),
+    a JSON array elsewhere (read with `json_extract`)."""
+
+    description = "List of counts"
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str:
+        return "integer[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> list[int] | None:
+        return json.loads(value) if isinstance(value, str) else value
+
+    def to_python(self, value: Any) -> list[int] | None:
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: Any) -> Any:
+        return None if value is None else [int(count) for count in value]
+
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
+        value = value if prepared else self.get_prep_value(value)
+        if value is None or connection.vendor == "postgresql":
+            return value
+        return json.dumps(value, separators=(",", ":"))
+
+
+class AgentExecutionHourly(models.Model):
+    """One agent's executions started in one hour (UTC): counts by status and a duration histogram.
+
+    Written by the execution writer in the transaction that changes an execution (an atomic
+    increment, so concurrent writers never lose a count) and rebuilt from the executions by
+    `manage.py rebuild_execution_rollup`. The analytics read it instead of the executions.
+    `duration_bins[i]` counts the durations in bin `i` of `agents.histogram`, `duration_groups[g]`
+    the sum of bins `16g..16g+15`.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField(help_text="Start of the hour (UTC) the executions started in.")
+    succeeded = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    running = models.IntegerField(default=0)
+    duration_groups = CountsField(default=histogram.empty_groups)
+    duration_bins = CountsField(default=histogram.empty_bins)
+
+    class Meta:
+        constraints = [
+            # The upsert's conflict target; also serves one agent's range queries.
+            models.UniqueConstraint(fields=["agent", "hour"], name="execution_hourly_agent_hour_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "hour"], name="execution_hourly_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.hour:%Y-%m-%d %H}:00"
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed + self.running
 
 
 class RunnerEvent(models.Model):

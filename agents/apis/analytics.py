@@ -66,8 +66,14 @@ class AnalyticsSerializer(serializers.Serializer[Any]):
     success_rate = serializers.FloatField(
         allow_null=True, help_text="succeeded / (succeeded + failed), 0..1; null when none finished."
     )
-    p50_duration_ms = serializers.FloatField(allow_null=True, help_text="Median duration of finished executions.")
-    p95_duration_ms = serializers.FloatField(allow_null=True, help_text="95th percentile duration (interpolated).")
+    p50_duration_ms = serializers.FloatField(
+        allow_null=True,
+        help_text="Median duration of finished executions: exact up to 10,000 of them, else estimated (< 5 % off).",
+    )
+    p95_duration_ms = serializers.FloatField(
+        allow_null=True,
+        help_text="95th percentile duration (interpolated): exact up to 10,000, else estimated (< 5 % off).",
+    )
     series = AnalyticsBucketSerializer(many=True, help_text="One entry per day or hour, empty ones included.")
 
     class Meta:

@@ -2,7 +2,9 @@
 
 The runner reports an execution with a "started" and a "finished" (succeeded/failed) event, which
 may arrive in either order or more than once: `execution_record` upserts one row per
-(agent, runner execution id) and never moves a finished execution back to running.
+(agent, runner execution id) and never moves a finished execution back to running. In the same
+transaction it moves the execution's share of the hourly analytics roll-up (`agents.services.rollup`)
+when its status, start hour or duration changed, so a repeated event counts nothing twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rest_framework import serializers
 from agents.cache import analytics_invalidate
 from agents.metrics import agent_executions
 from agents.models import Agent, AgentExecution, ExecutionStatus
+from agents.services.rollup import HourlyShare, hourly_record
 from core.exceptions import Conflict
 from core.principals import Principal
 from core.realtime import publish
@@ -188,13 +191,16 @@ def execution_record(*, agent: Agent, report: ExecutionReport) -> AgentExecution
             if execution is None:
                 raise
         else:
+            hourly_record(before=None, after=HourlyShare.of(execution))
             finished = execution.status in FINISHED
             _announce(execution, started=not finished, finished=finished)
             return execution
     was_running = execution.status == ExecutionStatus.RUNNING
+    before = HourlyShare.of(execution)
     changed = _merge(execution, report)
     if changed:
         execution.save(update_fields=changed)
+        hourly_record(before=before, after=HourlyShare.of(execution))
         _announce(execution, started=False, finished=was_running and execution.status in FINISHED)
     return execution
 

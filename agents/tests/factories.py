@@ -8,6 +8,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import AccountFactory
 from agents.models import Agent, AgentCategory, AgentExecution, AgentTemplate, ExecutionStatus
+from agents.services.rollup import HourlyShare, hourly_record
 
 SIMPLE_SCHEMA = {
     "type": "object",
@@ -46,6 +47,7 @@ class AgentFactory(DjangoModelFactory[Agent]):
 class AgentExecutionFactory(DjangoModelFactory[AgentExecution]):
     class Meta:
         model = AgentExecution
+        skip_postgeneration_save = True
 
     agent = factory.SubFactory(AgentFactory)
     account = factory.SelfAttribute("agent.account")
@@ -54,3 +56,10 @@ class AgentExecutionFactory(DjangoModelFactory[AgentExecution]):
     started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=5))
     finished_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(milliseconds=o.duration_ms or 0))
     duration_ms = 1200
+
+    @factory.post_generation
+    def hourly(obj: AgentExecution, create: bool, extracted: object, **kwargs: object) -> None:
+        """Count the execution in the hourly analytics roll-up, as the execution writer does
+        (`hourly=False` leaves it out, like executions stored before the roll-up existed)."""
+        if create and extracted is not False:
+            hourly_record(before=None, after=HourlyShare.of(obj))

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Account, User
+from agents import histogram
 from agents.cache import analytics_invalidate
 from agents.models import Agent, AgentStatus, ExecutionStatus
 from agents.services.analytics import (
@@ -18,22 +25,45 @@ from agents.services.analytics import (
     agent_analytics,
     analytics_range,
 )
+from agents.services.executions import ExecutionReport, execution_record
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
 
 FROM = datetime(2026, 3, 1, tzinfo=UTC)
 TO = datetime(2026, 3, 3, tzinfo=UTC)
 QUERY = {"from": "2026-03-01T00:00:00Z", "to": "2026-03-03T00:00:00Z"}
+S, F, R = ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.RUNNING
+_ids = itertools.count(1)
 
 
-def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour, minute, second, tzinfo=UTC)
+def at(day: int, hour: int, minute: int = 0, second: int = 0, microsecond: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, second, microsecond, tzinfo=UTC)
 
 
 def execution(agent: Agent, started_at: datetime, status: str, duration_ms: int | None) -> None:
-    if status == ExecutionStatus.RUNNING:
-        AgentExecutionFactory(agent=agent, started_at=started_at, status=status, duration_ms=None, finished_at=None)
-    else:
-        AgentExecutionFactory(agent=agent, started_at=started_at, status=status, duration_ms=duration_ms)
+    """Report an execution to the execution writer as the runner does: started, then its outcome."""
+    external_id = f"exe-{next(_ids)}"
+    execution_record(agent=agent, report=ExecutionReport(external_id=external_id, status=R, started_at=started_at))
+    if status != R:
+        assert duration_ms is not None
+        finished_at = started_at + timedelta(milliseconds=duration_ms)
+        report = ExecutionReport(
+            external_id=external_id, status=status, finished_at=finished_at, duration_ms=duration_ms
+        )
+        execution_record(agent=agent, report=report)
+
+
+def percentile_cont(values: list[int], fraction: float) -> float:
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    lower = math.floor(position)
+    if position == lower:
+        return float(ordered[lower])
+    return ordered[lower] + (ordered[lower + 1] - ordered[lower]) * (position - lower)
+
+
+def aggregate_queries() -> int:
+    """Queries of one cold answer: the roll-up, the partial hours, the percentiles (two on SQLite)."""
+    return 3 if connection.vendor == "postgresql" else 4
 
 
 @pytest.fixture
@@ -44,8 +74,8 @@ def agent(account: Account) -> Agent:
 @pytest.fixture
 def data_set(account: Account, other_account: Account, agent: Agent) -> dict[str, Agent]:
     """Agent A: 7 executions in range (4 succeeded, 2 failed, 1 running) plus 2 just outside it;
-    agent B of the same tenant: 1; another tenant's agent: 1 (never counted)."""
-    S, F, R = ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.RUNNING
+    agent B of the same tenant: 1; another tenant's agent: 1 (never counted). All reported through
+    the execution writer, which keeps the hourly roll-up."""
     for started_at, status, duration in [
         (at(1, 9, 15), S, 100),
         (at(1, 9, 45), S, 200),
@@ -162,6 +192,155 @@ def test_single_execution_percentiles_are_its_duration(agent: Agent) -> None:
     # then both percentiles are that duration
     assert answer["p50_duration_ms"] == 1234.0
     assert answer["p95_duration_ms"] == 1234.0
+
+
+def test_partial_hours_at_both_ends_count_exactly(agent: Agent) -> None:
+    # given executions around the edges of 09:30-13:30 (whole hours 10-13 come from the roll-up,
+    # 09:30-10:00 and 13:00-13:30 from the executions)
+    for started_at, status, duration in [
+        (at(1, 9, 29, 59, 999999), S, 9999),  # before the range
+        (at(1, 9, 30), S, 100),
+        (at(1, 9, 59, 59, 999999), F, 200),
+        (at(1, 10), S, 300),
+        (at(1, 12, 59, 59), S, 400),
+        (at(1, 13), R, None),
+        (at(1, 13, 29, 59, 999999), S, 500),
+        (at(1, 13, 30), S, 9999),  # the end is exclusive
+    ]:
+        execution(agent, started_at, status, duration)
+
+    # when the range's analytics are computed by the hour and by the day
+    hourly = agent_analytics(
+        agent=agent, window=analytics_range(date_from=at(1, 9, 30), date_to=at(1, 13, 30), interval="hour")
+    )
+    daily = agent_analytics(agent=agent, window=analytics_range(date_from=at(1, 9, 30), date_to=at(1, 13, 30)))
+
+    # then exactly the six executions inside count, each in its hour
+    assert hourly["totals"] == {"total": 6, "succeeded": 4, "failed": 1, "running": 1}
+    assert series_of(hourly) == [
+        (at(1, 9), 2, 1, 1),
+        (at(1, 10), 1, 1, 0),
+        (at(1, 11), 0, 0, 0),
+        (at(1, 12), 1, 1, 0),
+        (at(1, 13), 2, 1, 0),
+    ]
+    assert series_of(daily) == [(at(1, 0), 6, 4, 1)]
+    assert hourly["p50_duration_ms"] == daily["p50_duration_ms"] == 300.0
+    assert daily["p95_duration_ms"] == 480.0
+
+
+def test_a_range_inside_one_hour_counts_only_its_minutes(agent: Agent) -> None:
+    # given executions at 09:05, 09:20 and 09:50
+    for minute in (5, 20, 50):
+        execution(agent, at(1, 9, minute), S, 100 * minute)
+
+    # when the range is 09:10-09:50
+    answer = agent_analytics(agent=agent, window=analytics_range(date_from=at(1, 9, 10), date_to=at(1, 9, 50)))
+
+    # then only 09:20 counts
+    assert answer["totals"] == {"total": 1, "succeeded": 1, "failed": 0, "running": 0}
+    assert answer["p50_duration_ms"] == 2000.0
+
+
+def test_executions_stored_before_the_rollup_count_after_a_rebuild(agent: Agent) -> None:
+    # given executions stored without the roll-up (as before the upgrade that introduced it)
+    for hour in (9, 10, 11):
+        AgentExecutionFactory(agent=agent, started_at=at(1, hour), duration_ms=100 * hour, hourly=False)
+    window = analytics_range(date_from=FROM, date_to=TO)
+    assert agent_analytics(agent=agent, window=window)["totals"]["total"] == 0
+
+    # when the roll-up is rebuilt as the upgrade notes say
+    call_command("rebuild_execution_rollup", stdout=StringIO())
+
+    # then they count, and the cached answer was dropped
+    answer = agent_analytics(agent=agent, window=window)
+    assert answer["totals"] == {"total": 3, "succeeded": 3, "failed": 0, "running": 0}
+    assert answer["p50_duration_ms"] == 1000.0
+
+
+@pytest.mark.parametrize(("date_from", "date_to"), [(FROM, TO), (at(1, 0, 20), at(2, 23, 40))])
+def test_percentiles_from_the_histogram_are_within_five_percent(
+    account: Account, agent: Agent, settings: Any, date_from: datetime, date_to: datetime
+) -> None:
+    # given 200 executions of two agents with spread-out durations (20 ms to about a minute), and the
+    # exact computation reserved for ranges of at most 10 finished executions
+    settings.AGENT_ANALYTICS_EXACT_PERCENTILES_MAX = 10
+    rng = random.Random(4)
+    other = AgentFactory.create(account=account, template=agent.template)
+    durations: dict[int, list[int]] = {agent.pk: [], other.pk: []}
+    for index in range(200):
+        owner = agent if index % 3 else other
+        started_at = FROM + timedelta(seconds=rng.randrange(2 * 86400))
+        duration = int(rng.lognormvariate(math.log(1200), 1.2))
+        execution(owner, started_at, F if index % 10 == 0 else S, duration)
+        if date_from <= started_at < date_to:
+            durations[owner.pk].append(duration)
+    window = analytics_range(date_from=date_from, date_to=date_to)
+
+    # when the agent's and the tenant's analytics are computed
+    mine = agent_analytics(agent=agent, window=window)
+    everyone = account_analytics(account=account, window=window)
+
+    # then the counts are exact and the percentiles within 5 % of percentile_cont's
+    all_durations = durations[agent.pk] + durations[other.pk]
+    assert mine["totals"]["total"] == len(durations[agent.pk])
+    assert everyone["totals"]["total"] == len(all_durations)
+    for answer, values in ((mine, durations[agent.pk]), (everyone, all_durations)):
+        for key, fraction in (("p50_duration_ms", 0.5), ("p95_duration_ms", 0.95)):
+            exact = percentile_cont(values, fraction)
+            assert answer[key] == pytest.approx(exact, rel=0.05), key
+
+
+def test_above_the_exact_limit_percentiles_are_estimated_inside_their_bin(agent: Agent, settings: Any) -> None:
+    # given 20 executions of exactly 1000 ms, above a limit of 10 for exact percentiles
+    settings.AGENT_ANALYTICS_EXACT_PERCENTILES_MAX = 10
+    for minute in range(20):
+        execution(agent, at(1, 9, minute), S, 1000)
+
+    # when the percentiles are computed
+    answer = agent_analytics(agent=agent, window=analytics_range(date_from=FROM, date_to=TO))
+
+    # then they are estimates placed inside the bin of 1000 ms (not 1000 itself), within 5 %
+    low, high = histogram.bin_bounds(histogram.bin_of(1000))
+    for key in ("p50_duration_ms", "p95_duration_ms"):
+        assert low <= answer[key] <= high
+        assert answer[key] != 1000.0
+        assert answer[key] == pytest.approx(1000, rel=0.05)
+
+
+def test_histogram_percentiles_are_exact_for_durations_below_forty_ms(agent: Agent, settings: Any) -> None:
+    # given durations of 1..30 ms (below 40 ms every bin is one millisecond wide)
+    settings.AGENT_ANALYTICS_EXACT_PERCENTILES_MAX = 0
+    for duration in range(1, 31):
+        execution(agent, at(1, 9, duration), S, duration)
+
+    # when the percentiles come from the histogram
+    answer = agent_analytics(agent=agent, window=analytics_range(date_from=FROM, date_to=TO))
+
+    # then they are percentile_cont's exactly
+    assert answer["p50_duration_ms"] == 15.5
+    assert answer["p95_duration_ms"] == round(percentile_cont(list(range(1, 31)), 0.95), 1)
+
+
+@pytest.mark.parametrize("exact_up_to", [10_000, 0])
+def test_a_cold_answer_takes_a_bounded_number_of_queries(
+    data_set: dict[str, Agent],
+    account: Account,
+    settings: Any,
+    django_assert_max_num_queries: Any,
+    exact_up_to: int,
+) -> None:
+    # given a range with partial hours at both ends, percentiles exact or from the histogram
+    settings.AGENT_ANALYTICS_EXACT_PERCENTILES_MAX = exact_up_to
+    window = analytics_range(date_from=at(1, 9, 30), date_to=at(2, 12, 30), interval="hour")
+
+    # when the tenant's analytics are computed without a cached answer
+    with django_assert_max_num_queries(aggregate_queries()):
+        answer = account_analytics(account=account, window=window)
+
+    # then the figures are there
+    assert answer["totals"]["total"] == 6
+    assert answer["p50_duration_ms"] is not None
 
 
 def test_default_range_is_the_last_seven_days_ending_on_a_five_minute_boundary() -> None:

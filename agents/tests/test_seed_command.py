@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from agents.cache import analytics_version
-from agents.models import Agent, AgentExecution, AgentStatus, ExecutionStatus
+from agents.models import Agent, AgentExecution, AgentExecutionHourly, AgentStatus, ExecutionStatus
 
 
 @pytest.mark.django_db
@@ -45,6 +45,13 @@ def test_seeds_the_tenant_agents_and_executions() -> None:
     lines = out.getvalue().splitlines()
     assert sum("rows/s" in line for line in lines) == 3
     assert "500/500 (100.0%)" in out.getvalue()
+    # and the hourly roll-up was back-filled to exactly what the executions give, a day per step
+    hourly = AgentExecutionHourly.objects.filter(account=account)
+    assert sum(row.total for row in hourly) == 500
+    assert sum(sum(row.duration_bins) for row in hourly) == executions.filter(duration_ms__isnull=False).count()
+    call_command("rebuild_execution_rollup", "--check", stdout=StringIO())
+    assert sum("days/s" in line for line in lines) == 4  # 3 days and the hour in progress
+    assert "(100.0%)" in [line for line in lines if "days/s" in line][-1]
     # and the tenant's cached analytics were invalidated
     assert analytics_version(account.pk) > 1
 
@@ -57,9 +64,10 @@ def test_runs_again_adding_executions_to_the_same_agents() -> None:
     # when the command runs again
     call_command("seed_agent_executions", executions=50, account="demo", agents=2, stdout=StringIO())
 
-    # then the agents are reused and the executions add up
+    # then the agents are reused and the executions add up, in the roll-up too
     assert Agent.objects.filter(account__slug="demo").count() == 2
     assert AgentExecution.objects.filter(account__slug="demo").count() == 100
+    assert sum(row.total for row in AgentExecutionHourly.objects.filter(account__slug="demo")) == 100
 
 
 @pytest.mark.django_db

@@ -15,3 +15,6 @@ SKYBOT_WEBHOOK_TOLERANCE_SECONDS = 300
 AGENT_CREATE_RATE = config.AGENT_CREATE_RATE
 # Analytics answers are cached this long, and dropped when new executions arrive.
 AGENT_ANALYTICS_CACHE_SECONDS = 300
+# Up to this many finished executions in a range, p50/p95 are computed exactly from their durations;
+# above, they are estimated from the hourly roll-up's histogram (less than 5 % off).
+AGENT_ANALYTICS_EXACT_PERCENTILES_MAX = 10_000

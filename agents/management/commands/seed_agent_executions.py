@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Plan
 from agents.cache import analytics_invalidate
+from agents.management.progress import progress_line
 from agents.models import (
     Agent,
     AgentCategory,
@@ -25,6 +26,7 @@ from agents.models import (
     AgentTemplate,
     ExecutionStatus,
 )
+from agents.services.rollup import hourly_rebuild
 
 DEMO_AGENT_NAMES = [
     "Sales qualifier",
@@ -66,7 +68,8 @@ class Command(BaseCommand):
         "has --agents active agents, then insert --executions executions spread over the last --days days "
         "(about 92% succeeded, 8% failed, the most recent few minutes partly still running; log-normal "
         "durations around 1.2 s, failures either fast or 30 s timeouts). Rows are inserted in batches "
-        "(COPY on PostgreSQL, bulk_create elsewhere) with a progress line per batch. Example: "
+        "(COPY on PostgreSQL, bulk_create elsewhere) with a progress line per batch; then the hourly "
+        "analytics roll-up of those days is recounted from the executions (a progress line per day). Example: "
         "manage.py seed_agent_executions --executions 1000000 --account demo --days 30"
     )
 
@@ -116,19 +119,36 @@ class Command(BaseCommand):
                     )
             done += size
             elapsed = max(time.monotonic() - started, 1e-6)
-            width = 30
-            filled = math.floor(width * done / total)
-            self.stdout.write(
-                f"  [{'#' * filled}{'.' * (width - filled)}] {done:>12,}/{total:,} "
-                f"({100 * done / total:5.1f}%)  {done / elapsed:>10,.0f} rows/s"
-            )
+            self.stdout.write(progress_line(done, total, rate=f"{done / elapsed:>10,.0f} rows/s"))
             self.stdout.flush()
+        hourly_rows = self._backfill(account, now=now, days=days) if total else 0
         if use_copy and total:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE agents_agentexecution")
+                cursor.execute("ANALYZE agents_agentexecutionhourly")
         analytics_invalidate(account.pk)
         elapsed = time.monotonic() - started
-        self.stdout.write(self.style.SUCCESS(f"Done: {total:,} executions in {elapsed:.1f} s."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Done: {total:,} executions, {hourly_rows:,} hourly rows in {elapsed:.1f} s.")
+        )
+
+    def _backfill(self, account: Account, *, now: datetime, days: int) -> int:
+        """Recount the seeded days' hourly roll-up rows from the executions (COPY bypassed the writer)."""
+        self.stdout.write("Back-filling the hourly analytics roll-up, a day per step.")
+        started = time.monotonic()
+
+        def report(done: int, total: int) -> None:
+            if done:
+                elapsed = max(time.monotonic() - started, 1e-6)
+                self.stdout.write(progress_line(done, total, rate=f"{done / elapsed:>8,.1f} days/s"))
+                self.stdout.flush()
+
+        return hourly_rebuild(
+            account_id=account.pk,
+            date_from=now - timedelta(days=days),
+            date_to=now + timedelta(microseconds=1),
+            progress=report,
+        ).rows
 
     def _agents(self, slug: str, wanted: int) -> tuple[Account, list[Agent]]:
         with transaction.atomic():
