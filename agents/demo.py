@@ -9,6 +9,7 @@ the runner's reports would have left them.
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from agents.cache import analytics_invalidate
 from agents.management.commands.seed_agent_executions import COLUMNS, _rows
 from agents.models import Agent, AgentExecution, AgentStatus, AgentTemplate
 from agents.services.agents import config_validate
+from agents.services.rollup import hourly_rebuild
 
 DEMO_EXECUTIONS = 320
 DEMO_DAYS = 7
@@ -64,6 +66,7 @@ DEMO_AGENTS: list[dict[str, Any]] = [
 def seed_demo(account: Account, *, stdout: Any) -> None:
     """Make sure the demo tenant has the demo agents, and the active one a week of executions."""
     now = timezone.now()
+    seeded = False
     with transaction.atomic():
         for spec in DEMO_AGENTS:
             template = AgentTemplate.objects.filter(key=spec["template"], is_active=True).first()
@@ -98,4 +101,8 @@ def seed_demo(account: Account, *, stdout: Any) -> None:
                     [AgentExecution(**dict(zip(COLUMNS, next(rows), strict=True))) for _ in range(spec["executions"])]
                 )
                 stdout.write(f"  agents: {spec['executions']} executions over {DEMO_DAYS} days for '{agent.name}'")
+                seeded = True
+    if seeded:
+        # Bulk-created executions bypass the writer that keeps the hourly roll-up in step.
+        hourly_rebuild(account_id=account.pk, date_from=now - timedelta(days=DEMO_DAYS + 1))
     analytics_invalidate(account.pk)
