@@ -229,7 +229,7 @@ def main() -> None:
         print(f"-- {label}")
         for line in plan:
             if any(word in line for word in ("Scan", "Aggregate", "Sort", "Execution Time", "Heap Fetches", "JIT")):
-                print(f"   {line}")
+                print(f"   {line if len(line) <= 160 else line[:157] + '...'}")  # the bin edges are long
 
 
 if __name__ == "__main__":
