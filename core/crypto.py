@@ -157,7 +157,9 @@ class _SealedAttribute(DeferredAttribute):
         value = super().__get__(instance, cls)
         if isinstance(value, Sealed):
             try:
-                return decrypt(value.stored, context=self.field.context_for(instance))
+                # A v1 value needs no row identity (nor a model that has one yet, as in old migrations).
+                context = self.field.context_for(instance) if version_of(value.stored) == 2 else ""
+                return decrypt(value.stored, context=context)
             except DecryptionError as exc:
                 raise DecryptionError(
                     f"{self.field.model._meta.label}.{self.field.name} pk={instance.pk}: {exc}"
