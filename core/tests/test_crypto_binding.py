@@ -136,6 +136,7 @@ def test_reencrypt_binds_old_values_to_their_row_and_a_second_run_changes_nothin
     # then every value is v2, still under k1, and reads in its own row
     output = out.getvalue()
     assert "inbox.Channel.access_token: k1: 2 (2 not bound to their row)" in output
+    assert "5 value(s) to re-encrypt with k1, 5 of them not yet bound to their row." in output
     assert "inbox.Channel.access_token: 2/2 re-encrypted" in output
     assert "Re-encrypted 5 value(s) with k1." in output
     stored = {

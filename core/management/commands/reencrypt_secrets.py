@@ -169,8 +169,8 @@ class Command(BaseCommand):
         unbound_total = sum(scan.unbound for scan in scans.values())
         summary = ", ".join(f"{kid}: {n}" for kid, n in sorted(totals.items())) or "no values"
         self.stdout.write(
-            f"Total: {summary}. {stale} value(s) to re-encrypt: not under the current key {current}, "
-            f"or not bound to their row ({unbound_total})."
+            f"Total: {summary}. {stale} value(s) to re-encrypt with {current}, "
+            f"{unbound_total} of them not yet bound to their row."
         )
 
         problems = [problem for scan in scans.values() for problem in scan.problems]
