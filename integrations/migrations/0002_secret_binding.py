@@ -7,11 +7,13 @@ Existing rows each get their own uuid before the column becomes unique; their se
 import uuid
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 HELP_TEXT = "The row identity its encrypted columns are bound to; never changes."
 
 
-def give_each_row_a_uuid(apps, schema_editor):
+def give_each_row_a_uuid(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     model = apps.get_model("integrations", "WebhookEndpoint")
     for pk in list(model._base_manager.filter(uuid__isnull=True).values_list("pk", flat=True)):
         model._base_manager.filter(pk=pk).update(uuid=uuid.uuid4())
