@@ -38,9 +38,10 @@ class BillingSsoApi(TenantApi):
         summary="Open the billing portal",
         description=(
             "Answers the billing portal URL with `?token=<JWT>`: HS256 signed with `BILLING_SSO_SECRET`, valid "
-            "for five minutes, with claims `account`, `account_slug`, `user`, `email`, `role`, `jti`, `iat`, "
-            "`exp`. CLIENT_ADMIN or above, as a person (not an API key). 503 `billing_not_configured` when "
-            "`BILLING_PORTAL_URL` or `BILLING_SSO_SECRET` is unset."
+            "for five minutes, with claims `iss` (`BILLING_SSO_ISSUER`, default SITE_URL), `aud` "
+            "(`BILLING_SSO_AUDIENCE`, default `skybot-billing`), `account`, `account_slug`, `user`, `email`, "
+            "`role`, `jti`, `iat`, `exp`. CLIENT_ADMIN or above, as a person (not an API key). "
+            "503 `billing_not_configured` when `BILLING_PORTAL_URL` or `BILLING_SSO_SECRET` is unset."
         ),
         request=InputSerializer,
         examples=examples.SSO,

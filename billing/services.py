@@ -1,7 +1,9 @@
 """Single sign-on into the external billing portal.
 
 The portal trusts a short-lived HS256 JWT signed with `BILLING_SSO_SECRET`: it names the tenant and
-the person, expires after five minutes and carries a `jti` so the portal can refuse a replay.
+the person, expires after five minutes and carries a `jti` so the portal can refuse a replay. `iss`
+(`BILLING_SSO_ISSUER`, default SITE_URL) and `aud` (`BILLING_SSO_AUDIENCE`) let the portal refuse a
+token signed with the same secret for another purpose or by another installation.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def billing_sso_issue(*, account: Account, actor: Principal, context: RequestCon
     now = timezone.now()
     jti = uuid.uuid4().hex
     claims = {
+        "iss": settings.BILLING_SSO_ISSUER,
+        "aud": settings.BILLING_SSO_AUDIENCE,
         "account": account.pk,
         "account_slug": account.slug,
         "user": user.pk,

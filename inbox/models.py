@@ -3,6 +3,8 @@ events they are built from. Every row carries its tenant (`account`)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 
@@ -19,6 +21,12 @@ class Channel(TimeStampedModel):
     phone_number_id = models.CharField(max_length=32, unique=True)
     display_phone_number = models.CharField(max_length=32)
     business_account_id = models.CharField(max_length=32, blank=True)
+    uuid = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="The row identity its encrypted columns are bound to; never changes.",
+    )
     access_token = EncryptedTextField()
     app_secret = EncryptedTextField(blank=True, help_text="Falls back to WHATSAPP_APP_SECRET when empty.")
     verify_token = EncryptedTextField(blank=True, help_text="Falls back to WHATSAPP_VERIFY_TOKEN when empty.")
@@ -283,6 +291,12 @@ class RouterConfig(TimeStampedModel):
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="router_config")
     url = models.URLField(max_length=500)
+    uuid = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="The row identity its encrypted columns are bound to; never changes.",
+    )
     secret = EncryptedTextField(blank=True)
     is_active = models.BooleanField(default=True)
 

@@ -54,7 +54,9 @@ def app_secrets_for(phone_number_ids: set[str]) -> set[str]:
         known: dict[str, str] = {}
         for start in range(0, len(lookups), _LOOKUP_CHUNK):
             chunk = lookups[start : start + _LOOKUP_CHUNK]
-            known.update(Channel.objects.filter(phone_number_id__in=chunk).values_list("phone_number_id", "app_secret"))
+            # Whole rows, not values_list(): each secret decrypts only with its own row's uuid.
+            rows = Channel.objects.filter(phone_number_id__in=chunk).only("phone_number_id", "uuid", "app_secret")
+            known.update((channel.phone_number_id, channel.app_secret) for channel in rows)
         for number in missing:
             secret = known.get(number) or settings.WHATSAPP_APP_SECRET
             if number in known:
@@ -72,8 +74,8 @@ def verify_token_matches(token: str) -> bool:
     if settings.WHATSAPP_VERIFY_TOKEN and constant_time_compare(token, settings.WHATSAPP_VERIFY_TOKEN):
         return True
     return any(
-        constant_time_compare(token, own)
-        for own in Channel.objects.exclude(verify_token="").values_list("verify_token", flat=True)
+        constant_time_compare(token, channel.verify_token)
+        for channel in Channel.objects.exclude(verify_token="").only("uuid", "verify_token")
     )
 
 

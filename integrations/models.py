@@ -48,6 +48,12 @@ class WebhookEndpoint(TimeStampedModel):
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=16, choices=DisabledReason.choices, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    uuid = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="The row identity its encrypted columns are bound to; never changes.",
+    )
     secret = EncryptedTextField()
     previous_secret = EncryptedTextField(blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)

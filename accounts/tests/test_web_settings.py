@@ -632,7 +632,13 @@ def test_the_billing_button_opens_the_portal_signed_in(admin_web, client_admin, 
     assert response.status_code == 302
     location = urlsplit(response["Location"])
     assert (location.scheme, location.netloc, location.path) == ("https", "billing.example.com", "/sso")
-    claims = jwt.decode(parse_qs(location.query)["token"][0], settings.BILLING_SSO_SECRET, algorithms=["HS256"])
+    claims = jwt.decode(
+        parse_qs(location.query)["token"][0],
+        settings.BILLING_SSO_SECRET,
+        algorithms=["HS256"],
+        audience=settings.BILLING_SSO_AUDIENCE,
+        issuer=settings.BILLING_SSO_ISSUER,
+    )
     assert (claims["email"], claims["account"]) == ("admin@acme.test", client_admin.account_id)
     assert AuditLog.objects.filter(action="billing.sso_issued").exists()
 

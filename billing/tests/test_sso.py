@@ -13,12 +13,25 @@ from accounts.models import AuditLog, Role
 SSO = "/api/v1/billing/sso"
 PORTAL = "https://billing.example.test/sso"
 SECRET = "billing-shared-secret-of-enough-length"
+ISSUER = "https://inbox.example.test"
+AUDIENCE = "skybot-billing"
+
+
+@pytest.fixture(autouse=True)
+def _issuer(settings):
+    settings.BILLING_SSO_ISSUER = ISSUER
+    settings.BILLING_SSO_AUDIENCE = AUDIENCE
 
 
 @pytest.fixture
 def billing_configured(settings):
     settings.BILLING_PORTAL_URL = PORTAL
     settings.BILLING_SSO_SECRET = SECRET
+
+
+def decode(token: str, *, key: str = SECRET, audience: str = AUDIENCE, issuer: str = ISSUER, **kwargs) -> dict:
+    """What the portal does: check the signature, expiry, audience and issuer."""
+    return jwt.decode(token, key, algorithms=["HS256"], audience=audience, issuer=issuer, **kwargs)
 
 
 def token_of(response) -> str:
@@ -35,7 +48,7 @@ def test_client_admin_gets_a_signed_portal_url(billing_configured, client_for, c
     # then the URL carries a token signed with the shared secret
     assert response.status_code == 200
     token = token_of(response)
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+    claims = decode(token)
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     assert claims["account"] == account.pk
     assert claims["account_slug"] == "acme"
@@ -48,9 +61,9 @@ def test_client_admin_gets_a_signed_portal_url(billing_configured, client_for, c
     assert before <= claims["iat"] <= int(time.time())
     with pytest.raises(jwt.ExpiredSignatureError):
         # as seen 301 seconds later (negative leeway moves the clock forward)
-        jwt.decode(token, SECRET, algorithms=["HS256"], leeway=-301, options={"verify_iat": False})
+        decode(token, leeway=-301, options={"verify_iat": False})
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(token, "another-secret-of-enough-length-xx", algorithms=["HS256"])
+        decode(token, key="another-secret-of-enough-length-xx")
     # and the issue is audited, by jti, never with the token
     row = AuditLog.objects.get(action="billing.sso_issued")
     assert row.account == account
@@ -59,11 +72,45 @@ def test_client_admin_gets_a_signed_portal_url(billing_configured, client_for, c
     assert token not in str(row.metadata)
 
 
+def test_the_token_names_its_issuer_and_audience_and_a_portal_checking_them_refuses_others(
+    billing_configured, client_for, client_admin
+):
+    # when the tenant's admin asks for the billing portal
+    token = token_of(client_for(client_admin).post(SSO, {}, format="json"))
+
+    # then the token names this installation and the billing portal
+    claims = decode(token)
+    assert (claims["iss"], claims["aud"]) == (ISSUER, AUDIENCE)
+    # and a service expecting tokens for another audience, or from another issuer, refuses it
+    with pytest.raises(jwt.InvalidAudienceError):
+        decode(token, audience="skybot-support-desk")
+    with pytest.raises(jwt.InvalidIssuerError):
+        decode(token, issuer="https://another-installation.example.test")
+
+
+def test_issuer_and_audience_default_to_the_site_and_the_billing_portal(
+    billing_configured, settings, client_for, client_admin
+):
+    # given the defaults the settings give when neither variable is set
+    from skybot_inbox.settings import env as config
+
+    settings.BILLING_SSO_ISSUER = config.BILLING_SSO_ISSUER or config.SITE_URL
+    settings.BILLING_SSO_AUDIENCE = config.BILLING_SSO_AUDIENCE
+
+    claims = decode(
+        token_of(client_for(client_admin).post(SSO, {}, format="json")),
+        audience="skybot-billing",
+        issuer=config.SITE_URL,
+    )
+
+    assert (claims["iss"], claims["aud"]) == (config.SITE_URL, "skybot-billing")
+
+
 def test_each_token_has_its_own_jti(billing_configured, client_for, client_admin):
     client = client_for(client_admin)
 
-    first = jwt.decode(token_of(client.post(SSO, {}, format="json")), SECRET, algorithms=["HS256"])
-    second = jwt.decode(token_of(client.post(SSO, {}, format="json")), SECRET, algorithms=["HS256"])
+    first = decode(token_of(client.post(SSO, {}, format="json")))
+    second = decode(token_of(client.post(SSO, {}, format="json")))
 
     assert first["jti"] != second["jti"]
 
@@ -76,7 +123,7 @@ def test_portal_url_with_a_query_keeps_it(settings, client_for, client_admin):
 
     query = parse_qs(urlsplit(url).query)
     assert query["tenant"] == ["skybot"]
-    assert jwt.decode(query["token"][0], SECRET, algorithms=["HS256"])["user"] == client_admin.pk
+    assert decode(query["token"][0])["user"] == client_admin.pk
 
 
 @pytest.mark.parametrize("who", ["viewer", "member"])
@@ -109,7 +156,7 @@ def test_super_admin_must_name_an_account(billing_configured, client_for, super_
 
     response = client.post(SSO, {"account": other_account.pk}, format="json")
     assert response.status_code == 200
-    claims = jwt.decode(token_of(response), SECRET, algorithms=["HS256"])
+    claims = decode(token_of(response))
     assert (claims["account"], claims["role"], claims["user"]) == (other_account.pk, Role.SUPER_ADMIN, super_admin.pk)
     assert AuditLog.objects.get(action="billing.sso_issued").account == other_account
 

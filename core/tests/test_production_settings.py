@@ -23,7 +23,15 @@ STRONG = {
     "ENCRYPTION_KEY": "k1:" + base64.urlsafe_b64encode(bytes(range(7, 39))).decode(),
     "ALLOWED_HOSTS": "inbox.example.com",
 }
-VARIABLES = ["DJANGO_ENV", "SECRET_KEY", "JWT_SIGNING_KEY", "ENCRYPTION_KEY", "ALLOWED_HOSTS", "DEBUG"]
+VARIABLES = [
+    "DJANGO_ENV",
+    "SECRET_KEY",
+    "JWT_SIGNING_KEY",
+    "ENCRYPTION_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "BILLING_SSO_SECRET",
+]
 
 
 def _run(args: list[str], overrides: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
@@ -66,6 +74,15 @@ def test_strong_values_start() -> None:
         ),
         ({"ENCRYPTION_KEY": base64.urlsafe_b64encode(b"\0" * 32).decode()}, "ENCRYPTION_KEY: key 'k1' is a public"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must be set when DJANGO_ENV=production"),
+        (
+            {"BILLING_SSO_SECRET": "only-31-characters-long-abcdefg"},
+            "BILLING_SSO_SECRET must be at least 32 characters",
+        ),
+        ({"BILLING_SSO_SECRET": "ab" * 20}, "BILLING_SSO_SECRET is too weak"),
+        (
+            {"BILLING_SSO_SECRET": "dev-insecure-billing-sso-secret-0123456789"},
+            "BILLING_SSO_SECRET is a public development",
+        ),
     ],
 )
 def test_missing_or_weak_values_stop_start_up_naming_the_variable(
@@ -81,6 +98,13 @@ def test_missing_or_weak_values_stop_start_up_naming_the_variable(
     assert message in result.stderr
     for secret in (v for v in overrides.values() if v and len(v) > 10):
         assert secret not in result.stderr
+
+
+def test_a_long_billing_sso_secret_starts_and_billing_stays_optional() -> None:
+    # billing is off without a secret (STRONG sets none); a long random one is accepted
+    result = _start({"BILLING_SSO_SECRET": "Bq7Lm2Xv9Tr4Nc6Wd1Ks8Fh3Gp5Zy0Ua-Je"})
+
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_development_mode_starts_with_no_environment() -> None:

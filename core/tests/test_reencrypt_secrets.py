@@ -152,9 +152,11 @@ def test_a_tampered_value_is_reported_not_rewritten(written_under_old):
 
 
 def test_help_explains_the_rotation():
-    text = Command().create_parser("manage.py", "reencrypt_secrets").format_help()
+    text = " ".join(Command().create_parser("manage.py", "reencrypt_secrets").format_help().split())
 
     assert "--dry-run" in text
     assert "--batch-size" in text
     assert "Rotating ENCRYPTION_KEY" in text
     assert "exits with status 1" in text
+    assert "every enc:v1: value becomes enc:v2:" in text
+    assert "Running it again is safe" in text

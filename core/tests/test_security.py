@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
+from skybot_inbox.settings.security import websocket_origin
+
 
 def _csp_directives(header: str) -> dict[str, list[str]]:
     directives: dict[str, list[str]] = {}
@@ -71,6 +73,31 @@ def test_html_pages_get_a_csp_without_inline_scripts_and_the_security_headers(cl
     assets.feed(response.content.decode())
     assert assets.inline_code == []
     assert assets.inline_handlers == []
+
+
+@pytest.mark.django_db
+def test_scripts_may_open_websockets_to_this_site_only(client: Client, settings) -> None:
+    # when: a signed-out HTML page
+    response = client.get("/accounts/login/")
+
+    # then connect-src names the site's own WebSocket origin, and no scheme that allows any host
+    connect = _csp_directives(response["Content-Security-Policy"])["connect-src"]
+    host = settings.SITE_URL.split("://", 1)[1]
+    assert connect == ["'self'", f"ws://{host}"]
+    assert not {"ws:", "wss:", "http:", "https:", "*"} & set(connect)
+
+
+@pytest.mark.parametrize(
+    ("site_url", "origin"),
+    [
+        ("https://inbox.example.com", "wss://inbox.example.com"),
+        ("https://inbox.example.com:8443", "wss://inbox.example.com:8443"),
+        ("http://127.0.0.1:8000", "ws://127.0.0.1:8000"),
+        ("http://[::1]:8000", "ws://[::1]:8000"),
+    ],
+)
+def test_the_websocket_origin_follows_site_url(site_url: str, origin: str) -> None:
+    assert websocket_origin(site_url) == origin
 
 
 @pytest.mark.django_db

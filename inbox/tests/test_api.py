@@ -59,7 +59,7 @@ def test_admin_connects_a_channel_and_secrets_never_come_back(client_for, client
     with connection.cursor() as cursor:
         cursor.execute("SELECT access_token, app_secret FROM inbox_channel")
         stored = cursor.fetchone()
-    assert all("secret" not in value and value.startswith("enc:v1:") for value in stored)
+    assert all("secret" not in value and value.startswith("enc:v2:") for value in stored)
     assert raw  # the ORM still reads it
     assert AuditLog.objects.filter(action="channel.created", target_id=str(channel.pk)).exists()
     listed = client_for(client_admin).get("/api/v1/channels").content.decode()

@@ -171,7 +171,7 @@ def test_admin_sets_a_router_and_the_secret_is_stored_encrypted(client_for, clie
     config = RouterConfig.objects.get(account=account)
     assert config.secret == SECRET
     stored = _stored_secret(config.pk)
-    assert stored.startswith("enc:v1:")
+    assert stored.startswith("enc:v2:")
     assert SECRET not in stored
     audit = AuditLog.objects.get(action="router.updated")
     assert (audit.account, audit.actor_user, audit.target_id) == (account, client_admin, str(config.pk))

@@ -53,7 +53,7 @@ def test_admin_subscribes_an_endpoint_and_sees_its_secret_once(admin_api, accoun
     # stored encrypted, and no later response shows it
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.account == account
-    assert _stored_secret(endpoint.pk).startswith("enc:v1:")
+    assert _stored_secret(endpoint.pk).startswith("enc:v2:")
     assert secret not in admin_api.get(f"/api/v1/webhooks/{endpoint.pk}").content.decode()
     assert secret not in admin_api.get("/api/v1/webhooks").content.decode()
     # audited without it

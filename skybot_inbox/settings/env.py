@@ -86,6 +86,19 @@ def _secret(name: str, dev_default: str, *, min_length: int = 0) -> str:
     return value
 
 
+def _optional_secret(name: str, *, min_length: int) -> str:
+    """The secret `name`, empty turning its feature off; in production, when set, long and varied."""
+    value: str = env.str(name, default="")
+    if IS_PRODUCTION and value:
+        if value.startswith(("dev-insecure-", "django-insecure-")):
+            raise ImproperlyConfigured(f"{name} is a public development value; set a real secret.")
+        if len(value) < min_length:
+            raise ImproperlyConfigured(f"{name} must be at least {min_length} characters long.")
+        if len(set(value)) < 5:
+            raise ImproperlyConfigured(f"{name} is too weak: use a long random value.")
+    return value
+
+
 SECRET_KEY = _secret("SECRET_KEY", _DEV_SECRET_KEY, min_length=50)
 JWT_SIGNING_KEY = _secret("JWT_SIGNING_KEY", _DEV_JWT_SIGNING_KEY, min_length=32)
 ENCRYPTION_KEYS = parse_encryption_keys(_secret("ENCRYPTION_KEY", _DEV_ENCRYPTION_KEY))
@@ -120,7 +133,10 @@ GOOGLE_CLIENT_ID: str = env.str("GOOGLE_CLIENT_ID", default="")
 GOOGLE_CLIENT_SECRET: str = env.str("GOOGLE_CLIENT_SECRET", default="")
 
 BILLING_PORTAL_URL: str = env.str("BILLING_PORTAL_URL", default="")
-BILLING_SSO_SECRET: str = env.str("BILLING_SSO_SECRET", default="")
+BILLING_SSO_SECRET: str = _optional_secret("BILLING_SSO_SECRET", min_length=32)
+# The `iss` and `aud` claims of billing SSO tokens; the issuer defaults to SITE_URL.
+BILLING_SSO_ISSUER: str = env.str("BILLING_SSO_ISSUER", default="")
+BILLING_SSO_AUDIENCE: str = env.str("BILLING_SSO_AUDIENCE", default="skybot-billing")
 
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT: str = env.str("LOG_FORMAT", default="json" if IS_PRODUCTION else "console")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from csp.constants import NONE, SELF
 
 from skybot_inbox.settings import env as config
@@ -26,7 +28,16 @@ CORS_ALLOWED_ORIGINS = config.CORS_ALLOWED_ORIGINS
 CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "x-api-key", "x-request-id")
 CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after")
 
+
+def websocket_origin(site_url: str) -> str:
+    """The origin the pages' live feeds connect to: `wss://host[:port]` for an https SITE_URL, else `ws://`."""
+    parts = urlsplit(site_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return f"{scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 # No inline scripts or styles anywhere: every page, Swagger UI included, loads its code from files.
+# Scripts may connect only to this site: 'self' and its own WebSocket origin, never any ws:/wss: host.
 CONTENT_SECURITY_POLICY = {
     # JSON endpoints render nothing a browser would run; building the header there is pure cost.
     "EXCLUDE_URL_PREFIXES": ["/api/v1/", "/webhooks/", "/metrics"],
@@ -36,7 +47,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
-        "connect-src": [SELF, "ws:", "wss:"] if not config.IS_PRODUCTION else [SELF, "wss:"],
+        "connect-src": [SELF, websocket_origin(config.SITE_URL)],
         "form-action": [SELF, "https://accounts.google.com"],
         "frame-ancestors": [NONE],
         "base-uri": [SELF],

@@ -1,8 +1,14 @@
-"""`manage.py reencrypt_secrets`: rewrite every encrypted column with the current ENCRYPTION_KEY key."""
+"""`manage.py reencrypt_secrets`: rewrite every encrypted column with the current ENCRYPTION_KEY key, bound to its row.
+
+A value is rewritten when it is under another key than the current one, or when it is an `enc:v1:` value
+written before secrets were bound to their row and column (see `core.crypto`). Running it again changes
+nothing.
+"""
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +21,17 @@ from django.db import models, transaction
 from django.db.models.functions import Cast
 
 from accounts.services.audit import audit_log_record
-from core.crypto import DecryptionError, EncryptedTextField, current_key_id, decrypt, key_id_of
+from core.crypto import (
+    ROW_IDENTITY_FIELD,
+    DecryptionError,
+    EncryptedTextField,
+    Sealed,
+    current_key_id,
+    decrypt,
+    encrypt,
+    key_id_of,
+    version_of,
+)
 
 RAW = "_stored_ciphertext"
 NOT_ENCRYPTED = "(not encrypted)"
@@ -40,6 +56,7 @@ class _Column:
 @dataclass
 class _Scan:
     key_ids: Counter[str] = field(default_factory=Counter)
+    unbound: int = 0
     stale: int = 0
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
@@ -57,8 +74,8 @@ def encrypted_columns() -> list[_Column]:
     return sorted(columns, key=lambda column: column.label)
 
 
-def _stored_batches(column: _Column, batch_size: int, *, lock: bool = False) -> Iterator[list[tuple[Any, str]]]:
-    """(pk, stored ciphertext) of non-empty values, in pk order, `batch_size` rows at a time.
+def _stored_batches(column: _Column, batch_size: int, *, lock: bool = False) -> Iterator[list[tuple[Any, Any, str]]]:
+    """(pk, row uuid, stored ciphertext) of non-empty values, in pk order, `batch_size` rows at a time.
 
     Cast to a plain text column so the field does not decrypt on the way out. With `lock` each batch
     is read FOR UPDATE: the caller must be inside a transaction per batch.
@@ -75,7 +92,10 @@ def _stored_batches(column: _Column, batch_size: int, *, lock: bool = False) -> 
         page = queryset if last is None else queryset.filter(**{f"{pk_name}__gt": last})
         if lock:
             page = page.select_for_update()
-        rows = [(pk, str(raw)) for pk, raw in page.values_list(pk_name, RAW)[:batch_size]]
+        rows = [
+            (pk, identity, str(raw))
+            for pk, identity, raw in page.values_list(pk_name, ROW_IDENTITY_FIELD, RAW)[:batch_size]
+        ]
         if not rows:
             return
         yield rows
@@ -84,16 +104,20 @@ def _stored_batches(column: _Column, batch_size: int, *, lock: bool = False) -> 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every encrypted value (channel tokens and secrets, router secrets, and any other "
-        "EncryptedTextField) with the current encryption key: the first key in ENCRYPTION_KEY. Values "
-        "already under that key are left alone. Every value is checked first: if one was written with a "
-        "key that is no longer configured (or does not decrypt), the command names its model, field and "
-        "primary key and exits with status 1 without changing anything."
+        "Re-encrypt every encrypted value (channel tokens and secrets, router secrets, webhook signing "
+        "secrets, and any other EncryptedTextField) with the current encryption key, the first key in "
+        "ENCRYPTION_KEY, bound to its row and column. Values written by earlier releases (enc:v1:, not "
+        "bound to their row) are rewritten as enc:v2:; values already under the current key and bound are "
+        "left alone, so running it twice changes nothing the second time. Every value is checked first: if "
+        "one was written with a key that is no longer configured, or does not decrypt in its row (tampered, "
+        "or copied from another row or column), the command names its model, field and primary key and "
+        "exits with status 1 without changing anything."
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.formatter_class = _HelpFormatter
+        parser.description = textwrap.fill(self.help, width=100)
         parser.epilog = (
             "Rotating ENCRYPTION_KEY:\n"
             "  1. Put a new key first and keep the old one after it:  ENCRYPTION_KEY=k2:<new>,k1:<old>\n"
@@ -101,6 +125,10 @@ class Command(BaseCommand):
             f"  2. {prog_name} {subcommand} --dry-run   counts the values under each key id\n"
             f"  3. {prog_name} {subcommand}             re-encrypts the k1 values with k2\n"
             f"  4. {prog_name} {subcommand} --dry-run   should show k2 only; then drop k1 from ENCRYPTION_KEY.\n"
+            "\n"
+            "After upgrading to the release that binds secrets to their row and column:\n"
+            f"  {prog_name} migrate, then {prog_name} {subcommand} once: every enc:v1: value becomes enc:v2:.\n"
+            "  Running it again is safe: it finds nothing to do.\n"
             "\n"
             "Exit status: 0 when done (or nothing to do), 1 when a value cannot be decrypted."
         )
@@ -110,7 +138,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Only report how many values each key id protects, per model field; change nothing.",
+            help="Only report how many values each key id protects, and how many are not yet bound to their "
+            "row, per model field; change nothing.",
         )
         parser.add_argument(
             "--batch-size",
@@ -134,10 +163,15 @@ class Command(BaseCommand):
             scan = scans[column.label]
             totals.update(scan.key_ids)
             counts = ", ".join(f"{kid}: {n}" for kid, n in sorted(scan.key_ids.items())) or "no values"
-            self.stdout.write(f"  {column.label}: {counts}")
+            unbound = f" ({scan.unbound} not bound to their row)" if scan.unbound else ""
+            self.stdout.write(f"  {column.label}: {counts}{unbound}")
         stale = sum(scan.stale for scan in scans.values())
+        unbound_total = sum(scan.unbound for scan in scans.values())
         summary = ", ".join(f"{kid}: {n}" for kid, n in sorted(totals.items())) or "no values"
-        self.stdout.write(f"Total: {summary}. {stale} value(s) not under the current key {current}.")
+        self.stdout.write(
+            f"Total: {summary}. {stale} value(s) to re-encrypt with {current}, "
+            f"{unbound_total} of them not yet bound to their row."
+        )
 
         problems = [problem for scan in scans.values() for problem in scan.problems]
         problem_count = sum(scan.problem_count for scan in scans.values())
@@ -154,7 +188,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Dry run: {stale} value(s) would be re-encrypted with {current}; nothing changed.")
             return
         if not stale:
-            self.stdout.write(self.style.SUCCESS(f"Nothing to do: every value is under {current}."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Nothing to do: every value is under {current} and bound to its row.")
+            )
             return
 
         rewritten: dict[str, int] = {}
@@ -171,11 +207,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {done} value(s) with {current}."))
 
     def _scan(self, column: _Column, batch_size: int, current: str) -> _Scan:
-        """Count values per key id and check that each one decrypts, changing nothing."""
+        """Count values per key id and check that each one decrypts in its row, changing nothing."""
         scan = _Scan()
         configured = settings.ENCRYPTION_KEYS
         for rows in _stored_batches(column, batch_size):
-            for pk, stored in rows:
+            for pk, identity, stored in rows:
                 kid = key_id_of(stored)
                 if kid is None:
                     scan.key_ids[NOT_ENCRYPTED] += 1
@@ -187,11 +223,13 @@ class Command(BaseCommand):
                     self._problem(scan, column, pk, f"was written with key {kid!r}, which is not configured")
                     continue
                 try:
-                    decrypt(stored)
+                    decrypt(stored, context=column.field.context(identity))
                 except (DecryptionError, ValueError):
-                    self._problem(scan, column, pk, f"does not decrypt with key {kid!r}")
+                    self._problem(scan, column, pk, f"does not decrypt with key {kid!r} in this row")
                     continue
-                if kid != current:
+                bound = version_of(stored) == 2
+                scan.unbound += not bound
+                if kid != current or not bound:
                     scan.stale += 1
         return scan
 
@@ -202,7 +240,7 @@ class Command(BaseCommand):
             scan.problems.append(f"{column.label} pk={pk} {message}")
 
     def _rewrite(self, column: _Column, batch_size: int, current: str, expected: int) -> int:
-        """Re-encrypt the column's stale values, one locked batch per transaction, printing progress."""
+        """Re-encrypt the column's stale values for their row, one locked batch per transaction, printing progress."""
         done = 0
         batches = _stored_batches(column, batch_size, lock=True)
         while True:
@@ -210,18 +248,20 @@ class Command(BaseCommand):
                 rows = next(batches, None)
                 if rows is None:
                     break
-                for pk, stored in rows:
-                    if key_id_of(stored) == current:
+                for pk, identity, stored in rows:
+                    if key_id_of(stored) == current and version_of(stored) == 2:
                         continue
+                    context = column.field.context(identity)
                     try:
-                        plaintext = decrypt(stored)
+                        plaintext = decrypt(stored, context=context)
                     except (DecryptionError, ValueError) as exc:
                         raise CommandError(
                             f"{column.label} pk={pk} no longer decrypts ({exc}); {done} value(s) of this field "
                             "were already re-encrypted. Fix the key configuration and run again."
                         ) from exc
-                    # update() encrypts through the field with the current key and leaves updated_at alone.
-                    column.model._base_manager.filter(pk=pk).update(**{column.field.attname: plaintext})
+                    # update() with the sealed value leaves updated_at alone.
+                    sealed = Sealed(encrypt(plaintext, context=context))
+                    column.model._base_manager.filter(pk=pk).update(**{column.field.attname: sealed})
                     done += 1
             self.stdout.write(f"  {column.label}: {done}/{expected} re-encrypted")
         return done
