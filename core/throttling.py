@@ -6,7 +6,8 @@ the class (DRF's own `SimpleRateThrottle` freezes them at import). A throttled c
 `Retry-After` through `core.exceptions.api_exception_handler`.
 
 Failures have limits of their own, counted in fixed windows and only when something fails: failed
-sign-ins (`accounts.services.auth`).
+sign-ins (`accounts.services.auth`) and requests with a refused API key or access token, per client
+address (`API_AUTH_FAILURE_LIMIT`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import re
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from core.middleware import client_ip
 
 
 def throttle_ident(request: Request, fallback_ip: str) -> str:
@@ -100,3 +104,26 @@ def failure_count(*, group: str, key: str, rate: str) -> None:
     except ValueError:  # expired between the two calls: this failure opens the counter again
         cache.add(cache_key, 1, timeout=timeout)
 
+
+# --- failed credentials on the API, per client address ---------------------------------------------
+
+CREDENTIAL_FAILURES = "credential-failures-address"
+
+
+def credential_failures_retry_after(request: Any) -> int | None:
+    """Seconds the caller's address must wait after presenting too many bad credentials, else None.
+
+    The whole address waits, a valid key included: checking a key is the work the limit exists to
+    bound, and a valid answer would tell a guesser that it guessed right.
+    """
+    address = client_ip(request)
+    if not address:
+        return None
+    return failures_retry_after(group=CREDENTIAL_FAILURES, key=address, rate=settings.API_AUTH_FAILURE_LIMIT)
+
+
+def credential_failure_count(request: Any) -> None:
+    """Count one request whose API key, access token or legacy key was refused."""
+    address = client_ip(request)
+    if address:
+        failure_count(group=CREDENTIAL_FAILURES, key=address, rate=settings.API_AUTH_FAILURE_LIMIT)

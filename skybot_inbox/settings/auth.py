@@ -30,10 +30,11 @@ SIMPLE_JWT: dict[str, Any] = {
     "LEEWAY": 5,
 }
 
-# Failed-sign-in limits (accounts.services.auth).
+# Failed-sign-in and failed-credential limits (accounts.services.auth, core.throttling).
 LOGIN_FAILURE_LIMIT = config.LOGIN_FAILURE_LIMIT
 LOGIN_FAILURE_EMAIL_LIMIT = config.LOGIN_FAILURE_EMAIL_LIMIT
 LOGIN_FAILURE_ADDRESS_LIMIT = config.LOGIN_FAILURE_ADDRESS_LIMIT
+API_AUTH_FAILURE_LIMIT = config.API_AUTH_FAILURE_LIMIT
 MAGIC_LINK_MAX_AGE_SECONDS = 15 * 60
 # Sign-in link requests, counted whether or not the email has an account (django-ratelimit rates).
 MAGIC_LINK_EMAIL_LIMIT = "5/15m"

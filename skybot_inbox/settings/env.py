@@ -172,6 +172,8 @@ def _failure_rate(name: str, default: str) -> str:
 LOGIN_FAILURE_LIMIT: str = _failure_rate("LOGIN_FAILURE_LIMIT", "10/15m")
 LOGIN_FAILURE_EMAIL_LIMIT: str = _failure_rate("LOGIN_FAILURE_EMAIL_LIMIT", "50/15m")
 LOGIN_FAILURE_ADDRESS_LIMIT: str = _failure_rate("LOGIN_FAILURE_ADDRESS_LIMIT", "20/15m")
+# API requests with a refused API key, access token or legacy key, per client address.
+API_AUTH_FAILURE_LIMIT: str = _failure_rate("API_AUTH_FAILURE_LIMIT", "20/m")
 MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=2 * 1024 * 1024)
 
 SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
