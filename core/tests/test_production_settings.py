@@ -23,7 +23,7 @@ STRONG = {
     "ENCRYPTION_KEY": "k1:" + base64.urlsafe_b64encode(bytes(range(7, 39))).decode(),
     "ALLOWED_HOSTS": "inbox.example.com",
 }
-VARIABLES = ["DJANGO_ENV", "SECRET_KEY", "JWT_SIGNING_KEY", "ENCRYPTION_KEY", "ALLOWED_HOSTS", "DEBUG"]
+VARIABLES = ["DJANGO_ENV", "SECRET_KEY", "JWT_SIGNING_KEY", "ENCRYPTION_KEY", "ALLOWED_HOSTS", "DEBUG", "API_KEY"]
 
 
 def _run(args: list[str], overrides: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
@@ -66,6 +66,10 @@ def test_strong_values_start() -> None:
         ),
         ({"ENCRYPTION_KEY": base64.urlsafe_b64encode(b"\0" * 32).decode()}, "ENCRYPTION_KEY: key 'k1' is a public"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must be set when DJANGO_ENV=production"),
+        ({"API_KEY": "legacy-key-only-31-characters-x"}, "API_KEY must be at least 32 characters long"),
+        ({"API_KEY": "k" * 48}, "API_KEY is too weak"),
+        ({"API_KEY": "abab" * 12}, "API_KEY is too weak"),
+        ({"API_KEY": "dev-insecure-legacy-platform-key-0123456789"}, "API_KEY is a public development"),
     ],
 )
 def test_missing_or_weak_values_stop_start_up_naming_the_variable(
@@ -81,6 +85,23 @@ def test_missing_or_weak_values_stop_start_up_naming_the_variable(
     assert message in result.stderr
     for secret in (v for v in overrides.values() if v and len(v) > 10):
         assert secret not in result.stderr
+
+
+def test_the_legacy_api_key_is_optional_and_a_strong_one_starts() -> None:
+    # when / then: unset (the legacy key is off) or long and random, production starts
+    assert _start({"API_KEY": None}).returncode == 0
+    strong = _start({"API_KEY": "Lg7Qz2Vr9Xm4Nb6Ts1Kd8Fh3Wp5Zc0Ye"})
+    assert strong.returncode == 0, strong.stderr[-2000:]
+
+
+def test_a_short_legacy_api_key_still_works_in_development() -> None:
+    result = _run(
+        ["-c", "import django; django.setup(); from django.conf import settings; print(settings.LEGACY_API_KEY)"],
+        {**dict.fromkeys(STRONG), "API_KEY": "short-dev-key"},
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "short-dev-key"
 
 
 def test_development_mode_starts_with_no_environment() -> None:

@@ -135,7 +135,8 @@ DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="SkyBot Inbox <n
 SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Legacy single platform key: off when unset. Acts as platform staff; prefer per-tenant API keys.
-LEGACY_API_KEY: str = env.str("API_KEY", default="")
+# When set in production it must be as long and varied as the other secrets.
+LEGACY_API_KEY: str = _secret("API_KEY", "", min_length=32) if env.str("API_KEY", default="") else ""
 
 METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
 # Production trusts no address by default: behind a reverse proxy every request comes from the proxy.
