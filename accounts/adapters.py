@@ -15,6 +15,7 @@ from allauth.socialaccount.models import SocialLogin
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 from accounts.models import User
 from accounts.services.audit import RequestContext
@@ -27,15 +28,17 @@ from accounts.services.auth import (
 from core.exceptions import RateLimited
 
 
-def rate_limited_response(request: HttpRequest, exc: RateLimited) -> HttpResponse:
-    """The 429 page, with `Retry-After`, for every web sign-in form."""
+def rate_limited_response(request: HttpRequest, exc: RateLimited, *, back_url: str = "") -> HttpResponse:
+    """The 429 page, with `Retry-After`, for every web sign-in form (the admin's too)."""
     context = {
         "message": exc.message,
         "retry_after": exc.retry_after,
         "retry_after_minutes": math.ceil(exc.retry_after / 60),
+        "back_url": back_url,
     }
     response = render(request, "account/login_limited.html", context, status=429)
     response["Retry-After"] = str(exc.retry_after)
+    add_never_cache_headers(response)
     return response
 
 

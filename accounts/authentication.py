@@ -2,6 +2,10 @@
 
 Every failed API-key attempt, whatever the reason (unknown, malformed, expired, revoked), answers
 the same 401 body so a caller learns nothing about which keys exist.
+
+Refused keys and access tokens are counted per client address (`API_AUTH_FAILURE_LIMIT`); once an
+address has too many, every request from it that presents a key or token answers 429 with
+`Retry-After` until the window ends, before any key is looked up.
 """
 
 from __future__ import annotations
@@ -17,12 +21,25 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import User
 from core.principals import Principal
+from core.throttling import credential_failure_count, credential_failures_retry_after
 
 INVALID_API_KEY = "Invalid, expired or revoked API key."
+TOO_MANY_FAILURES = "Too many requests with invalid credentials from this address."
 
 # The API-key service is imported inside the functions below: DRF imports this module while
 # `rest_framework.views` is still loading, and the service imports `core.exceptions`, which
 # imports `rest_framework.views`.
+
+
+def _refuse_address_with_failures(request: Request) -> None:
+    """Refuse (429) an address that presented too many bad credentials; checked once per request."""
+    if getattr(request, "_credential_address_checked", False):
+        return
+    request._credential_address_checked = True  # type: ignore[attr-defined]
+    retry_after = credential_failures_retry_after(request)
+    if retry_after is not None:
+        # A DRF exception, so the request is left unauthenticated; it answers 429 with Retry-After.
+        raise exceptions.Throttled(wait=retry_after, detail=TOO_MANY_FAILURES)
 
 
 def _presented_key(request: Request) -> str | None:
@@ -51,11 +68,13 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         from accounts.services.api_keys import api_key_authenticate
 
+        _refuse_address_with_failures(request)
         legacy = settings.LEGACY_API_KEY
         if legacy and constant_time_compare(raw, legacy):
             return Principal.platform_key(), None
         api_key = api_key_authenticate(raw)
         if api_key is None:
+            credential_failure_count(request)
             raise exceptions.AuthenticationFailed(INVALID_API_KEY, code="invalid_api_key")
         return Principal.for_api_key(api_key), api_key
 
@@ -66,6 +85,16 @@ class ApiKeyAuthentication(BaseAuthentication):
 class JwtAuthentication(JWTAuthentication):
     """Access tokens from `POST /api/v1/auth/token`; refused once their sign-in is logged out or
     revoked, and for a disabled person or tenant."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        if self.get_header(request) is None:
+            return None
+        _refuse_address_with_failures(request)
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            credential_failure_count(request)
+            raise
 
     def get_validated_token(self, raw_token: bytes) -> Any:
         from accounts.services.auth import family_is_revoked

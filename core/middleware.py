@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 import uuid
@@ -11,6 +12,7 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.settings import api_settings
 
 from core.exceptions import error_body
 
@@ -26,8 +28,23 @@ def valid_request_id(value: str) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address as the nearest proxy saw it (REMOTE_ADDR, set by the server)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The caller's address: `REMOTE_ADDR`, or behind `NUM_PROXIES` proxies the address the outermost
+    of them appended to `X-Forwarded-For` (the API throttles' rule, so every limit counts alike).
+
+    With `NUM_PROXIES=0` (the default) the header is ignored, so a caller cannot choose its address;
+    an entry that is not an IP address (a misconfigured count) falls back to `REMOTE_ADDR`.
+    """
+    remote_addr = request.META.get("REMOTE_ADDR") or None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    num_proxies = api_settings.NUM_PROXIES or 0
+    if not num_proxies or not forwarded:
+        return remote_addr
+    addresses = forwarded.split(",")
+    candidate = addresses[-min(num_proxies, len(addresses))].strip()
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote_addr
 
 
 class RequestIdMiddleware:

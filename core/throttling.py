@@ -4,15 +4,27 @@ Rates come from `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` (env `THROTTLE_BURST`
 `THROTTLE_HOURLY`) and are read on every request, so a changed setting applies without a restart of
 the class (DRF's own `SimpleRateThrottle` freezes them at import). A throttled call answers 429 with
 `Retry-After` through `core.exceptions.api_exception_handler`.
+
+Failures have limits of their own, counted in fixed windows and only when something fails: failed
+sign-ins (`accounts.services.auth`) and requests with a refused API key or access token, per client
+address (`API_AUTH_FAILURE_LIMIT`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import time
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from core.middleware import client_ip
 
 
 def throttle_ident(request: Request, fallback_ip: str) -> str:
@@ -44,3 +56,74 @@ class SustainedThrottle(_PrincipalRateThrottle):
 
 class HourlyThrottle(_PrincipalRateThrottle):
     scope = "hourly"
+
+
+# --- failure counters -----------------------------------------------------------------------------
+# Fixed windows in the cache, for limits that count only failures (sign-in, credentials). Checking
+# is one cache read, so a caller that never fails pays almost nothing; a failure adds one.
+
+_WINDOW_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def window_rate_parse(rate: str) -> tuple[int, int]:
+    """`"10/15m"` → (10, 900): a count and a window in seconds (`s`, `m`, `h` or `d`, with a multiple)."""
+    match = _WINDOW_RATE.match(rate)
+    if not match:
+        raise ImproperlyConfigured(f"A failure limit must look like 10/15m, 20/m or 100/h (got {rate!r}).")
+    count, multiple, unit = match.groups()
+    return int(count), int(multiple or 1) * _SECONDS[unit]
+
+
+def _failure_cache_key(group: str, key: str, window: int, window_index: int) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # keys hold emails and addresses
+    return f"failures:{group}:{window}:{window_index}:{digest}"
+
+
+def failures_retry_after(*, group: str, key: str, rate: str) -> int | None:
+    """Seconds until `key` may try again if its failures fill this window of `rate`, else None."""
+    limit, window = window_rate_parse(rate)
+    now = int(time.time())
+    index = now // window
+    if int(cache.get(_failure_cache_key(group, key, window, index), 0)) < limit:
+        return None
+    return max(1, (index + 1) * window - now)
+
+
+def failure_count(*, group: str, key: str, rate: str) -> None:
+    """Count one failure of `key` in the current window of `rate`."""
+    _limit, window = window_rate_parse(rate)
+    now = int(time.time())
+    index = now // window
+    cache_key = _failure_cache_key(group, key, window, index)
+    timeout = (index + 1) * window - now + 1
+    if cache.add(cache_key, 1, timeout=timeout):
+        return
+    try:
+        cache.incr(cache_key)
+    except ValueError:  # expired between the two calls: this failure opens the counter again
+        cache.add(cache_key, 1, timeout=timeout)
+
+
+# --- failed credentials on the API, per client address ---------------------------------------------
+
+CREDENTIAL_FAILURES = "credential-failures-address"
+
+
+def credential_failures_retry_after(request: Any) -> int | None:
+    """Seconds the caller's address must wait after presenting too many bad credentials, else None.
+
+    The whole address waits, a valid key included: checking a key is the work the limit exists to
+    bound, and a valid answer would tell a guesser that it guessed right.
+    """
+    address = client_ip(request)
+    if not address:
+        return None
+    return failures_retry_after(group=CREDENTIAL_FAILURES, key=address, rate=settings.API_AUTH_FAILURE_LIMIT)
+
+
+def credential_failure_count(request: Any) -> None:
+    """Count one request whose API key, access token or legacy key was refused."""
+    address = client_ip(request)
+    if address:
+        failure_count(group=CREDENTIAL_FAILURES, key=address, rate=settings.API_AUTH_FAILURE_LIMIT)

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 
 from accounts.models import Account, ApiKey, AuditLog, User
+from core.middleware import client_ip
 from core.principals import Principal
 
 
@@ -23,7 +24,7 @@ class RequestContext:
     def from_request(cls, request: Any) -> RequestContext:
         meta = getattr(request, "META", {})
         return cls(
-            ip_address=meta.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request) if meta else None,
             user_agent=meta.get("HTTP_USER_AGENT", "")[:512],
             request_id=getattr(request, "request_id", "")
             or getattr(getattr(request, "_request", None), "request_id", ""),

@@ -1,4 +1,4 @@
-"""Signing in: the failed-login limit, JWT pairs with rotating refresh-token families, magic links.
+"""Signing in: the failed-login limits, JWT pairs with rotating refresh-token families, magic links.
 
 Refresh tokens of one sign-in form a family. Each refresh rotates: the presented token is marked
 rotated and a new one issued. Presenting an already-rotated token means it was copied, so the whole
@@ -31,6 +31,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import IssuedRefreshToken, MagicLinkToken, User
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import RateLimited, Unauthorized
+from core.throttling import failure_count, failures_retry_after
 from core.transactions import after_commit
 
 logger = structlog.get_logger(__name__)
@@ -53,19 +54,33 @@ def _usage(request: Any, *, group: str, key: str, rate: str, increment: bool) ->
     return usage or {"count": 0, "limit": 1, "time_left": 0}
 
 
-def _limit_keys(email: str, ip: str | None) -> list[tuple[str, str]]:
-    keys = [("login-failures-email", email.strip().lower())]
+def _failure_limits(email: str, ip: str | None) -> list[tuple[str, str, str]]:
+    """The counters one failed sign-in adds to: (group, key, rate).
+
+    The tight limit is per (email, address) pair, so a stranger failing for someone's email locks
+    only their own address out of it. A looser ceiling per email bounds guessing spread over many
+    addresses; a per-address limit stops one address trying many emails.
+    """
+    email = email.strip().lower()
+    limits = [
+        ("login-failures-pair", f"{email}|{ip or '-'}", settings.LOGIN_FAILURE_LIMIT),
+        ("login-failures-email", email, settings.LOGIN_FAILURE_EMAIL_LIMIT),
+    ]
     if ip:
-        keys.append(("login-failures-ip", ip))
-    return keys
+        limits.append(("login-failures-address", ip, settings.LOGIN_FAILURE_ADDRESS_LIMIT))
+    return limits
 
 
 def login_limit_check(*, request: Any, email: str, ip: str | None) -> None:
-    """Raise `RateLimited` (429, Retry-After) once an email or an IP has failed too often."""
-    for group, key in _limit_keys(email, ip):
-        usage = _usage(request, group=group, key=key, rate=settings.LOGIN_FAILURE_LIMIT, increment=False)
-        if usage["count"] >= usage["limit"]:
-            raise RateLimited("Too many failed sign-in attempts. Try again later.", retry_after=usage["time_left"])
+    """Raise `RateLimited` (429, Retry-After) while this email from this address may not try again.
+
+    That is when the pair, the email (from every address) or the address (for every email) has
+    failed too often in its window. The wait is the longest of the full windows.
+    """
+    waits = [failures_retry_after(group=group, key=key, rate=rate) for group, key, rate in _failure_limits(email, ip)]
+    full = [wait for wait in waits if wait is not None]
+    if full:
+        raise RateLimited("Too many failed sign-in attempts. Try again later.", retry_after=max(full))
 
 
 def magic_link_request_limit(*, request: Any, email: str, ip: str | None) -> None:
@@ -85,8 +100,8 @@ def magic_link_request_limit(*, request: Any, email: str, ip: str | None) -> Non
 
 
 def login_failure_register(*, request: Any, email: str, ip: str | None, context: RequestContext) -> None:
-    for group, key in _limit_keys(email, ip):
-        _usage(request, group=group, key=key, rate=settings.LOGIN_FAILURE_LIMIT, increment=True)
+    for group, key, rate in _failure_limits(email, ip):
+        failure_count(group=group, key=key, rate=rate)
     with transaction.atomic():
         user = User.objects.filter(email__iexact=email.strip()).select_related("account").first()
         audit_log_record(

@@ -322,29 +322,58 @@ def test_access_token_of_a_disabled_tenant_is_refused(api_client, member, accoun
 # --- failed-login limit ---------------------------------------------------------------------------
 
 
-def test_ten_failures_for_one_email_lock_it_with_429_and_retry_after(api_client, member):
-    # given: ten failures for one email, from different addresses
-    for attempt in range(10):
-        assert obtain(api_client, member.email, "wrong", ip=f"198.51.100.{attempt + 1}").status_code == 401
+def test_ten_failures_lock_that_email_from_that_address_with_429_and_retry_after(api_client, member):
+    # given: a stranger fails ten times for someone's email from one address
+    for _ in range(10):
+        assert obtain(api_client, member.email, "wrong", ip="198.51.100.9").status_code == 401
 
-    # when: the right password, from yet another address
-    response = obtain(api_client, member.email, DEFAULT_PASSWORD, ip="198.51.100.200")
+    # when: the stranger tries again, even with the right password
+    response = obtain(api_client, member.email, DEFAULT_PASSWORD, ip="198.51.100.9")
 
     # then
     assert response.status_code == 429
-    assert response.json()["code"] == "rate_limited"
-    retry_after = int(response["Retry-After"])
-    assert 0 < retry_after <= 15 * 60
+    assert response.json() == {
+        "code": "rate_limited",
+        "message": "Too many failed sign-in attempts. Try again later.",
+        "details": {},
+    }
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
     assert AuditLog.objects.filter(action="auth.login_failed", target_id=str(member.pk)).count() == 10
     assert not AuditLog.objects.filter(action="auth.login").exists()
-    # another person is not affected
+
+
+def test_a_stranger_failing_for_an_email_does_not_lock_its_owner_out(api_client, member):
+    # given: thirty failures for the person's email from the stranger's address
+    for _ in range(30):
+        obtain(api_client, member.email, "wrong", ip="198.51.100.9")
+
+    # when: the person signs in from their own address
+    response = obtain(api_client, member.email, DEFAULT_PASSWORD, ip="203.0.113.44")
+
+    # then
+    assert response.status_code == 200
+    assert AuditLog.objects.filter(action="auth.login", target_id=str(member.pk)).count() == 1
+    assert obtain(api_client, member.email, DEFAULT_PASSWORD, ip="198.51.100.9").status_code == 429
+
+
+def test_guessing_one_email_from_many_addresses_is_bounded_by_the_email_ceiling(api_client, member):
+    # given: fifty failures for one email, spread over twenty-five addresses (two each)
+    for attempt in range(50):
+        assert obtain(api_client, member.email, "wrong", ip=f"198.51.100.{attempt % 25 + 1}").status_code == 401
+
+    # when: the right password from a fresh address
+    response = obtain(api_client, member.email, DEFAULT_PASSWORD, ip="198.51.100.200")
+
+    # then: the email is locked on every address until the window ends; other people are not
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
     other = UserFactory(account=member.account, email="other@acme.test")
     assert obtain(api_client, other.email, DEFAULT_PASSWORD, ip="198.51.100.201").status_code == 200
 
 
-def test_ten_failures_from_one_ip_lock_that_ip(api_client, member):
-    # given: ten failures from one address, each for a different email
-    for attempt in range(10):
+def test_spraying_many_emails_from_one_address_is_stopped(api_client, member):
+    # given: twenty failures from one address, each for a different email
+    for attempt in range(20):
         assert obtain(api_client, f"guess{attempt}@acme.test", "wrong", ip="192.0.2.9").status_code == 401
 
     # when
@@ -356,8 +385,17 @@ def test_ten_failures_from_one_ip_lock_that_ip(api_client, member):
     assert int(same_ip["Retry-After"]) > 0
     assert other_ip.status_code == 200
     failed = AuditLog.objects.filter(action="auth.login_failed")
-    assert failed.count() == 10
+    assert failed.count() == 20
     assert {row.ip_address for row in failed} == {"192.0.2.9"}
+
+
+def test_nineteen_failures_from_one_address_over_many_emails_do_not_lock_it(api_client, member):
+    # given
+    for attempt in range(19):
+        obtain(api_client, f"guess{attempt}@acme.test", "wrong", ip="192.0.2.9")
+
+    # when / then
+    assert obtain(api_client, member.email, DEFAULT_PASSWORD, ip="192.0.2.9").status_code == 200
 
 
 def test_nine_failures_do_not_lock(api_client, member):
@@ -372,18 +410,50 @@ def test_nine_failures_do_not_lock(api_client, member):
     assert response.status_code == 200
 
 
-def test_limit_follows_the_setting(api_client, member, settings):
+def test_behind_a_proxy_sign_in_limits_and_audit_use_the_clients_address(api_client, member, settings):
+    # given one trusted proxy in front of the app; a stranger behind it fails ten times
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+    def via_proxy(client_address: str, password: str):
+        return api_client.post(
+            TOKEN_URL,
+            {"email": member.email, "password": password},
+            format="json",
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=client_address,
+        )
+
+    for _ in range(10):
+        assert via_proxy("198.51.100.9", "wrong").status_code == 401
+
+    # when / then: the stranger is refused, the person behind the same proxy signs in
+    assert via_proxy("198.51.100.9", DEFAULT_PASSWORD).status_code == 429
+    assert via_proxy("203.0.113.44", DEFAULT_PASSWORD).status_code == 200
+    assert {row.ip_address for row in AuditLog.objects.filter(action="auth.login_failed")} == {"198.51.100.9"}
+    assert AuditLog.objects.get(action="auth.login").ip_address == "203.0.113.44"
+
+
+def test_limits_follow_the_settings(api_client, member, settings):
     # given
     settings.LOGIN_FAILURE_LIMIT = "2/1m"
-    obtain(api_client, member.email, "wrong")
-    obtain(api_client, member.email, "wrong")
+    settings.LOGIN_FAILURE_EMAIL_LIMIT = "3/1m"
+    settings.LOGIN_FAILURE_ADDRESS_LIMIT = "4/1m"
+    obtain(api_client, member.email, "wrong", ip="192.0.2.1")
+    obtain(api_client, member.email, "wrong", ip="192.0.2.1")
+    obtain(api_client, member.email, "wrong", ip="192.0.2.2")
+    obtain(api_client, "someone@acme.test", "wrong", ip="192.0.2.2")
+    obtain(api_client, "someone@acme.test", "wrong", ip="192.0.2.3")
+    obtain(api_client, "else@acme.test", "wrong", ip="192.0.2.3")
+    obtain(api_client, "more@acme.test", "wrong", ip="192.0.2.3")
+    obtain(api_client, "most@acme.test", "wrong", ip="192.0.2.3")
 
-    # when
-    response = obtain(api_client, member.email, DEFAULT_PASSWORD)
-
-    # then
-    assert response.status_code == 429
-    assert 0 < int(response["Retry-After"]) <= 60
+    # when / then: the pair is full, then the email, then the address
+    pair = obtain(api_client, member.email, DEFAULT_PASSWORD, ip="192.0.2.1")
+    assert pair.status_code == 429
+    assert 0 < int(pair["Retry-After"]) <= 60
+    assert obtain(api_client, member.email, DEFAULT_PASSWORD, ip="192.0.2.4").status_code == 429
+    assert obtain(api_client, "someone@acme.test", "wrong", ip="192.0.2.4").status_code == 401
+    assert obtain(api_client, "nobody@acme.test", "wrong", ip="192.0.2.3").status_code == 429
 
 
 # --- no secrets in logs ---------------------------------------------------------------------------

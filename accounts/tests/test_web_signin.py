@@ -155,16 +155,29 @@ def test_failures_through_the_api_count_for_the_web_form_too(browser, api_client
             "/api/v1/auth/token", {"email": member.email, "password": "wrong"}, format="json", REMOTE_ADDR="192.0.2.50"
         )
 
-    # when: the web form, same email, another address
-    response = password_sign_in(browser, member.email, DEFAULT_PASSWORD, ip="192.0.2.51")
+    # when: the web form, same email, same address
+    response = password_sign_in(browser, member.email, DEFAULT_PASSWORD, ip="192.0.2.50")
 
     # then
     assert response.status_code == 429
 
 
-def test_ten_failures_from_one_ip_lock_the_web_form_for_that_ip(browser, member):
+def test_a_stranger_failing_on_the_web_form_does_not_lock_the_owner_out(browser, member):
+    # given: a stranger fails ten times for the person's email
+    for _ in range(10):
+        password_sign_in(browser, member.email, "wrong", ip="192.0.2.66")
+    assert password_sign_in(browser, member.email, DEFAULT_PASSWORD, ip="192.0.2.66").status_code == 429
+
+    # when: the person signs in from their own address
+    response = password_sign_in(Client(enforce_csrf_checks=True), member.email, DEFAULT_PASSWORD, ip="192.0.2.67")
+
+    # then
+    assert response.status_code == 302
+
+
+def test_twenty_failures_from_one_ip_lock_the_web_form_for_that_ip(browser, member):
     # given
-    for attempt in range(10):
+    for attempt in range(20):
         password_sign_in(browser, f"guess{attempt}@acme.test", "wrong", ip="192.0.2.77")
 
     # when

@@ -31,6 +31,7 @@ VARIABLES = [
     "ALLOWED_HOSTS",
     "DEBUG",
     "BILLING_SSO_SECRET",
+    "API_KEY",
 ]
 
 
@@ -83,6 +84,10 @@ def test_strong_values_start() -> None:
             {"BILLING_SSO_SECRET": "dev-insecure-billing-sso-secret-0123456789"},
             "BILLING_SSO_SECRET is a public development",
         ),
+        ({"API_KEY": "legacy-key-only-31-characters-x"}, "API_KEY must be at least 32 characters long"),
+        ({"API_KEY": "k" * 48}, "API_KEY is too weak"),
+        ({"API_KEY": "abab" * 12}, "API_KEY is too weak"),
+        ({"API_KEY": "dev-insecure-legacy-platform-key-0123456789"}, "API_KEY is a public development"),
     ],
 )
 def test_missing_or_weak_values_stop_start_up_naming_the_variable(
@@ -105,6 +110,23 @@ def test_a_long_billing_sso_secret_starts_and_billing_stays_optional() -> None:
     result = _start({"BILLING_SSO_SECRET": "Bq7Lm2Xv9Tr4Nc6Wd1Ks8Fh3Gp5Zy0Ua-Je"})
 
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_legacy_api_key_is_optional_and_a_strong_one_starts() -> None:
+    # when / then: unset (the legacy key is off) or long and random, production starts
+    assert _start({"API_KEY": None}).returncode == 0
+    strong = _start({"API_KEY": "Lg7Qz2Vr9Xm4Nb6Ts1Kd8Fh3Wp5Zc0Ye"})
+    assert strong.returncode == 0, strong.stderr[-2000:]
+
+
+def test_a_short_legacy_api_key_still_works_in_development() -> None:
+    result = _run(
+        ["-c", "import django; django.setup(); from django.conf import settings; print(settings.LEGACY_API_KEY)"],
+        {**dict.fromkeys(STRONG), "API_KEY": "short-dev-key"},
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "short-dev-key"
 
 
 def test_development_mode_starts_with_no_environment() -> None:

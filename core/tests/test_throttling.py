@@ -1,4 +1,5 @@
-"""DRF throttles: per API key, per person, per IP; 429 with Retry-After and the JSON error body.
+"""DRF throttles: per API key, per person, per IP; 429 with Retry-After and the JSON error body; the
+failure limits' settings.
 
 The test settings raise every rate very high so ordinary tests never trip them; these tests set
 low rates of their own.
@@ -166,3 +167,38 @@ def test_a_malformed_rate_stops_start_up_naming_the_variable() -> None:
 
     assert result.returncode != 0
     assert "THROTTLE_SUSTAINED must look like" in result.stderr
+
+
+SHOW_FAILURE_LIMITS = """
+import django, json
+django.setup()
+from django.conf import settings
+names = ["LOGIN_FAILURE_LIMIT", "LOGIN_FAILURE_EMAIL_LIMIT", "LOGIN_FAILURE_ADDRESS_LIMIT", "API_AUTH_FAILURE_LIMIT"]
+print(json.dumps([getattr(settings, name) for name in names]))
+"""
+
+
+def test_failure_limits_default_and_come_from_the_environment() -> None:
+    def shown(overrides: dict[str, str]) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_FAILURE_LIMIT")}
+        env.update(
+            {"DJANGO_SETTINGS_MODULE": "skybot_inbox.settings.base", "PYTHONPATH": str(django_settings.BASE_DIR)}
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", SHOW_FAILURE_LIMITS], env={**env, **overrides}, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout.strip().splitlines()[-1]
+
+    assert shown({}) == '["10/15m", "50/15m", "20/15m", "20/m"]'
+    assert shown({"LOGIN_FAILURE_EMAIL_LIMIT": "100/h", "API_AUTH_FAILURE_LIMIT": "50/5m"}) == (
+        '["10/15m", "100/h", "20/15m", "50/5m"]'
+    )
+
+
+@pytest.mark.parametrize("name", ["LOGIN_FAILURE_EMAIL_LIMIT", "API_AUTH_FAILURE_LIMIT"])
+def test_a_malformed_failure_limit_stops_start_up_naming_the_variable(name: str) -> None:
+    result = _run_settings({name: "ten per minute"})
+
+    assert result.returncode != 0
+    assert f"{name} must look like 10/15m" in result.stderr

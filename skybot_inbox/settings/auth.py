@@ -30,7 +30,11 @@ SIMPLE_JWT: dict[str, Any] = {
     "LEEWAY": 5,
 }
 
+# Failed-sign-in and failed-credential limits (accounts.services.auth, core.throttling).
 LOGIN_FAILURE_LIMIT = config.LOGIN_FAILURE_LIMIT
+LOGIN_FAILURE_EMAIL_LIMIT = config.LOGIN_FAILURE_EMAIL_LIMIT
+LOGIN_FAILURE_ADDRESS_LIMIT = config.LOGIN_FAILURE_ADDRESS_LIMIT
+API_AUTH_FAILURE_LIMIT = config.API_AUTH_FAILURE_LIMIT
 MAGIC_LINK_MAX_AGE_SECONDS = 15 * 60
 # Sign-in link requests, counted whether or not the email has an account (django-ratelimit rates).
 MAGIC_LINK_EMAIL_LIMIT = "5/15m"
@@ -45,7 +49,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
-# Our own per-email and per-IP failure limit applies to password sign-in (accounts.services.auth), so
+# Our own failure limits apply to password sign-in (accounts.services.auth), so
 # allauth's `login_failed` limit is off; its other limits (password-reset emails, ...) stay on.
 ACCOUNT_RATE_LIMITS: dict[str, str | None] = {"login_failed": None}
 SOCIALACCOUNT_ONLY = False

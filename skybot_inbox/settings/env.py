@@ -151,7 +151,8 @@ DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="SkyBot Inbox <n
 SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Legacy single platform key: off when unset. Acts as platform staff; prefer per-tenant API keys.
-LEGACY_API_KEY: str = env.str("API_KEY", default="")
+# When set in production it must be as long and varied as the other secrets.
+LEGACY_API_KEY: str = _secret("API_KEY", "", min_length=32) if env.str("API_KEY", default="") else ""
 
 METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
 # Production trusts no address by default: behind a reverse proxy every request comes from the proxy.
@@ -174,7 +175,22 @@ THROTTLE_RATES: dict[str, str] = {
     "sustained": _rate("THROTTLE_SUSTAINED", "120/m"),
     "hourly": _rate("THROTTLE_HOURLY", "1000/h"),
 }
-LOGIN_FAILURE_LIMIT: str = env.str("LOGIN_FAILURE_LIMIT", default="10/15m")
+_FAILURE_RATE_RE = re.compile(r"^\d+/\d*[smhd]$")
+
+
+def _failure_rate(name: str, default: str) -> str:
+    value: str = env.str(name, default=default).strip()
+    if not _FAILURE_RATE_RE.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 10/15m, 20/m or 100/h (got {value!r}).")
+    return value
+
+
+# Failed sign-ins: per (email, address) pair, per email from every address, per address for every email.
+LOGIN_FAILURE_LIMIT: str = _failure_rate("LOGIN_FAILURE_LIMIT", "10/15m")
+LOGIN_FAILURE_EMAIL_LIMIT: str = _failure_rate("LOGIN_FAILURE_EMAIL_LIMIT", "50/15m")
+LOGIN_FAILURE_ADDRESS_LIMIT: str = _failure_rate("LOGIN_FAILURE_ADDRESS_LIMIT", "20/15m")
+# API requests with a refused API key, access token or legacy key, per client address.
+API_AUTH_FAILURE_LIMIT: str = _failure_rate("API_AUTH_FAILURE_LIMIT", "20/m")
 MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=2 * 1024 * 1024)
 
 SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
