@@ -149,6 +149,20 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         if reason == sessions.DEACTIVATED:
             api_keys_creator_deactivated_record(user=obj, actor=_staff(request), context=context)
 
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        self._end_sign_ins_of_deleted(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._end_sign_ins_of_deleted(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+    def _end_sign_ins_of_deleted(self, request: HttpRequest, people: list[User]) -> None:
+        # Their tokens and sessions die with the row; this also closes their open live feeds.
+        context = RequestContext.from_request(request)
+        for person in people:
+            sessions.user_access_revoke(user=person, reason=sessions.DELETED, actor=_staff(request), context=context)
+
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         """Staff setting someone's password: their other sign-ins end, like any other new password."""
         response = super().user_change_password(request, id, form_url)

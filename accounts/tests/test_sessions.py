@@ -112,6 +112,16 @@ def api_role_change(person: User, people: dict[str, User]) -> None:
     assert client.patch(f"/api/v1/users/{person.pk}", {"role": Role.VIEWER}, format="json").status_code == 200
 
 
+def api_deletion(person: User, people: dict[str, User]) -> None:
+    client = bearer(auth_tokens_issue(user=people["admin"]).access)
+    assert client.delete(f"/api/v1/users/{person.pk}").status_code == 204
+
+
+def django_admin_deletion(person: User, people: dict[str, User]) -> None:
+    staff = signed_in_browser(people["staff"])
+    assert staff.post(f"/admin/accounts/user/{person.pk}/delete/", {"post": "yes"}).status_code == 302
+
+
 def api_tenant_deactivation(person: User, people: dict[str, User]) -> None:
     client = bearer(auth_tokens_issue(user=people["staff"]).access)
     assert client.delete(f"/api/v1/admin/accounts/{person.account_id}").status_code == 204
@@ -156,6 +166,8 @@ ENDINGS = [
     Ending("deactivated (API)", api_deactivation, CLOSE_SIGNED_OUT),
     Ending("deactivated (web settings)", web_settings_deactivation, CLOSE_SIGNED_OUT),
     Ending("deactivated (Django admin)", django_admin_deactivation, CLOSE_SIGNED_OUT),
+    Ending("deleted (API)", api_deletion, CLOSE_SIGNED_OUT),
+    Ending("deleted (Django admin)", django_admin_deletion, CLOSE_SIGNED_OUT),
     Ending("role changed (web settings)", web_settings_role_change, CLOSE_SIGNED_OUT),
     Ending("role changed (API)", api_role_change, CLOSE_SIGNED_OUT),
     Ending("tenant deactivated (API)", api_tenant_deactivation, CLOSE_FORBIDDEN),
