@@ -1,5 +1,6 @@
-"""django-allauth hooks: no self sign-up, password sign-in shares the API's failure limit, and a
-disabled tenant cannot sign in on the web any more than through the API."""
+"""django-allauth hooks: no self sign-up, password sign-in shares the API's failure limit, a
+disabled tenant cannot sign in on the web any more than through the API, and a new password (changed,
+set or reset by email) ends the person's other sign-ins."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from accounts.services.auth import (
     login_success_record,
     user_may_sign_in,
 )
+from accounts.services.sessions import PASSWORD_CHANGED, user_access_revoke
 from core.exceptions import RateLimited
 
 
@@ -74,6 +76,17 @@ class AccountAdapter(DefaultAccountAdapter):
             clear_login(request)
             return self.respond_user_inactive(request, user)
         return super().pre_login(request, user, **kwargs)
+
+    def set_password(self, user: AbstractBaseUser, password: str) -> None:
+        """allauth's password change, set and emailed reset all end here: every other sign-in ends.
+
+        allauth then keeps the session that changed it (`update_session_auth_hash`, with the new
+        generation this leaves on `user`); after a reset nobody is signed in.
+        """
+        super().set_password(user, password)
+        if isinstance(user, User):
+            context = RequestContext.from_request(self.request)
+            user_access_revoke(user=user, reason=PASSWORD_CHANGED, actor=user, context=context)
 
     def login(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         method = _sign_in_method(request, user)

@@ -1,5 +1,9 @@
 """Django admin for platform staff: tenants, people, API keys (never their secrets), the audit log
-(read-only)."""
+(read-only).
+
+Changes made here end sign-ins exactly as the services do (`accounts.services.sessions`): a new
+password, deactivation or another role for a person, and switching a tenant off.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts.models import Account, ApiKey, AuditLog, User
+from accounts.services import sessions
 from accounts.services.audit import RequestContext, audit_log_record
 from accounts.services.tenants import account_deactivate
+from accounts.services.users import api_keys_creator_deactivated_record
 from core.principals import Principal
 
 
@@ -57,6 +65,16 @@ class AccountAdmin(AuditedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Account | None = None) -> bool:
         # A tenant is deactivated, not deleted: deleting would cascade through everything it owns.
         return False
+
+    def save_model(self, request: HttpRequest, obj: Account, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            sessions.account_access_revoke(
+                account=obj,
+                reason=sessions.ACCOUNT_DEACTIVATED,
+                actor=_staff(request),
+                context=RequestContext.from_request(request),
+            )
 
     @admin.action(description="Deactivate selected accounts (their people and keys stop working)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
@@ -113,6 +131,53 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            return
+        reason = None
+        if "is_active" in form.changed_data and not obj.is_active:
+            reason = sessions.DEACTIVATED
+        elif "role" in form.changed_data or "is_staff" in form.changed_data or "is_superuser" in form.changed_data:
+            reason = sessions.ROLE_CHANGED
+        if reason is not None:
+            context = RequestContext.from_request(request)
+            sessions.user_access_revoke(user=obj, reason=reason, actor=_staff(request), context=context)
+            if reason == sessions.ROLE_CHANGED:
+                update_session_auth_hash(request, obj)  # staff changing their own flags stay signed in here
+        if reason == sessions.DEACTIVATED:
+            api_keys_creator_deactivated_record(user=obj, actor=_staff(request), context=context)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        self._end_sign_ins_of_deleted(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._end_sign_ins_of_deleted(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+    def _end_sign_ins_of_deleted(self, request: HttpRequest, people: list[User]) -> None:
+        # Their tokens and sessions die with the row; this also closes their open live feeds.
+        context = RequestContext.from_request(request)
+        for person in people:
+            sessions.user_access_revoke(user=person, reason=sessions.DELETED, actor=_staff(request), context=context)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Staff setting someone's password: their other sign-ins end, like any other new password."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # the form was valid and saved
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                sessions.user_access_revoke(
+                    user=user,
+                    reason=sessions.PASSWORD_CHANGED,
+                    actor=_staff(request),
+                    context=RequestContext.from_request(request),
+                )
+                # Staff who set their own password stay signed in here, as Django intends.
+                update_session_auth_hash(request, user)
+        return response
 
 
 @admin.register(ApiKey)

@@ -84,7 +84,8 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 class JwtAuthentication(JWTAuthentication):
     """Access tokens from `POST /api/v1/auth/token`; refused once their sign-in is logged out or
-    revoked, and for a disabled person or tenant."""
+    revoked, once all the person's sign-ins were ended (`accounts.services.sessions`), and for a
+    disabled person or tenant."""
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         if self.get_header(request) is None:
@@ -106,10 +107,15 @@ class JwtAuthentication(JWTAuthentication):
         return token
 
     def get_user(self, validated_token: Any) -> User:  # type: ignore[override]
+        from accounts.services.sessions import token_is_current
+
         user_id = validated_token.get("user_id")
         user = User.objects.select_related("account").filter(pk=user_id).first() if user_id else None
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("User not found or inactive.", code="user_not_found")
+        if not token_is_current(validated_token, user):
+            # The person's sign-ins were ended (password changed, role changed, ...) after it was issued.
+            raise exceptions.AuthenticationFailed("This sign-in was ended; sign in again.", code="token_revoked")
         if user.account is not None and not user.account.is_active:
             raise exceptions.AuthenticationFailed("This account is disabled.", code="account_disabled")
         return user

@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from core.models import TimeStampedModel
 
@@ -82,6 +84,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May sign in to Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    access_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised each time every sign-in of the person is ended; older sessions and tokens are void.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -105,6 +112,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_super_admin(self) -> bool:
         return self.role == Role.SUPER_ADMIN
+
+    # A web session is only valid while the hash it stored still matches: Django ends it when the
+    # password changes, and `access_generation` makes every other ending (deactivation, a role change,
+    # an admin's "sign out everywhere") do the same. Generation 0 keeps Django's own hash.
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Any:
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=fallback_secret)
+
+    def _session_hash(self, *, secret: str | bytes | None) -> str:
+        if not self.access_generation:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        key_salt = "accounts.models.User.get_session_auth_hash"
+        value = f"{self.password}:{self.access_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class ApiKeyScope(models.TextChoices):

@@ -7,6 +7,10 @@ Each group's open sockets are counted in the shared cache, so a burst of events 
 nobody watching costs one cache read instead of a channel-layer round trip per event. A count can
 only err upwards (a server that died with sockets open), which costs sends, never lost events.
 
+Besides its feed's group, every socket joins a group for its person and one for its tenant, so the
+sign-ins of a person (or a whole tenant) that lost access can be closed wherever they are open
+(`close_sockets`).
+
 Other consumers of the same events register a sink (`add_sink`): it sees every published batch
 inside the publishing transaction, so what it stores (outgoing webhooks) commits or rolls back with
 the change itself.
@@ -34,6 +38,29 @@ open_sockets = Gauge("skybot_websocket_open", "WebSocket connections open in thi
 
 def tenant_group(account_id: int, feed: str) -> str:
     return f"tenant.{account_id}.{feed}"
+
+
+def person_group(user_id: int) -> str:
+    """Every open socket of one person, whatever the feed."""
+    return f"access.user.{user_id}"
+
+
+def account_group(account_id: int) -> str:
+    """Every open socket of one tenant's people, whatever the feed."""
+    return f"access.account.{account_id}"
+
+
+def close_sockets(*, group: str, code: int) -> None:
+    """Close every socket in `group` with `code` (4401 signed out, 4403 no access). Call after commit."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "access.revoked", "code": code})
+    except Exception:
+        # The consumers re-check access before they forward anything, so a lost message costs a
+        # few seconds, never an event sent to someone who may no longer read it.
+        logger.warning("realtime_close_failed", group=group, exc_info=True)
 
 
 def _listeners_key(group: str) -> str:

@@ -5,6 +5,11 @@ tenant once (`request.account`) and their `Principal` (`request.principal`, what
 the actor), and refuses a role below the page's with the 403 page. The same role rules as the API
 apply, so a hidden button is never the only protection.
 
+It is also where a session that lost its access ends, before any view runs: the tenant was disabled,
+or the person's sign-ins were ended (password changed or reset, deactivated, another role). The
+person is signed out and sent to the sign-in page with a notice saying why; an htmx request gets a
+401 whose `HX-Redirect` takes the whole page there. Nothing the request asked for is done.
+
 A service's `ApplicationError` becomes what a person can act on: for an htmx request a notice in
 the page's toast area (the status code is kept), otherwise a flash message and a redirect back.
 """
@@ -15,15 +20,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar, cast
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.models import Account, Role
+from accounts.models import Account, Role, User
 from core.exceptions import ApplicationError
 from core.principals import Principal
 
@@ -44,13 +51,19 @@ def page(*, role: str = Role.VIEWER) -> Callable[[Callable[..., HttpResponse]], 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Read before `request.user`: resolving it drops a session whose sign-in was ended.
+            session_user_id = request.session.get(SESSION_KEY)
             user = request.user
             if not user.is_authenticated:
+                if session_user_id is not None:
+                    return signed_out(request, _ended_sign_in_notice(session_user_id))
                 return redirect_to_login(request.get_full_path())
             account = getattr(user, "account", None)
             if account is None:
                 # Platform staff belong to no tenant: they work in Django admin and the API.
                 return forbidden(request, "Your login belongs to no workspace. Platform staff use the admin.")
+            if not account.is_active:
+                return signed_out(request, WORKSPACE_DISABLED)
             principal = Principal.for_user(user)
             if not principal.has_role(role):
                 return forbidden(request, "Your role does not give access to this page.")
@@ -62,9 +75,32 @@ def page(*, role: str = Role.VIEWER) -> Callable[[Callable[..., HttpResponse]], 
             except ApplicationError as error:
                 return application_error_response(request, error)
 
+        wrapper.page_role = role  # type: ignore[attr-defined]  # tests check every web view has one
         return wrapper
 
     return decorator
+
+
+WORKSPACE_DISABLED = "This workspace has been disabled, so you were signed out. Ask SkyBot support to turn it back on."
+SIGN_IN_ENDED = "You were signed out because your password or your access changed. Sign in again."
+
+
+def _ended_sign_in_notice(user_id: Any) -> str:
+    account_active = User.objects.filter(pk=user_id).values_list("account__is_active", flat=True).first()
+    return WORKSPACE_DISABLED if account_active is False else SIGN_IN_ENDED
+
+
+def signed_out(request: HttpRequest, notice: str) -> HttpResponse:
+    """End the session and send the person to the sign-in page, which shows `notice`."""
+    logout(request)
+    messages.warning(request, notice)
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=401)
+        response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+        return response
+    if request.method == "GET":
+        return redirect_to_login(request.get_full_path())
+    return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:

@@ -30,6 +30,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import IssuedRefreshToken, MagicLinkToken, User
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from accounts.services.sessions import GENERATION_CLAIM, token_is_current
 from core.exceptions import RateLimited, Unauthorized
 from core.throttling import failure_count, failures_retry_after
 from core.transactions import after_commit
@@ -150,6 +151,7 @@ def user_may_sign_in(user: User) -> bool:
 def _issue(user: User, family: uuid.UUID) -> TokenPair:
     refresh = RefreshToken.for_user(user)
     refresh["fam"] = str(family)
+    refresh[GENERATION_CLAIM] = user.access_generation  # copied into its access tokens
     IssuedRefreshToken.objects.create(
         jti=refresh["jti"],
         family=family,
@@ -204,7 +206,12 @@ def auth_tokens_refresh(*, raw_refresh: str, context: RequestContext = SYSTEM) -
             .filter(jti=token["jti"])
             .first()
         )
-        if issued is None or issued.revoked_at is not None or not user_may_sign_in(issued.user):
+        if (
+            issued is None
+            or issued.revoked_at is not None
+            or not user_may_sign_in(issued.user)
+            or not token_is_current(token.payload, issued.user)
+        ):
             pair = None
         elif issued.rotated_at is not None:
             _revoke_family(issued.family, now)

@@ -1,7 +1,9 @@
 """Tenants (`Account`): create, update and deactivate. Platform staff only.
 
 A tenant is never destroyed through the API: deactivating it keeps every row it owns (for audit,
-billing disputes and a possible return) while its people and API keys stop authenticating.
+billing disputes and a possible return) while its people and API keys stop authenticating. Every
+sign-in of its people ends at once (tokens, web sessions, open live feeds) and stays ended when the
+tenant is switched back on: they sign in again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Account, Plan
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from accounts.services.sessions import ACCOUNT_DEACTIVATED, account_access_revoke
 from core.exceptions import ApplicationError
 from core.principals import Principal
 
@@ -90,6 +93,8 @@ def account_update(
         context=context,
         metadata={"fields": sorted(changes)},
     )
+    if changes.get("is_active") is False:
+        account_access_revoke(account=account, reason=ACCOUNT_DEACTIVATED, actor=actor, context=context)
     return account
 
 
@@ -109,4 +114,6 @@ def account_deactivate(*, account: Account, actor: Principal, context: RequestCo
         context=context,
         metadata={"was_active": was_active},
     )
+    if was_active:
+        account_access_revoke(account=account, reason=ACCOUNT_DEACTIVATED, actor=actor, context=context)
     return account

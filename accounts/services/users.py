@@ -16,9 +16,9 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from accounts.models import Account, IssuedRefreshToken, Role, User
+from accounts.models import Account, ApiKey, Role, User
+from accounts.services import sessions
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError, Conflict, Forbidden
 from core.principals import Principal
@@ -72,8 +72,32 @@ def _ensure_not_last_admin(user: User, admin_ids: list[int]) -> None:
         )
 
 
-def _revoke_sessions(user: User) -> None:
-    IssuedRefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def _access_revoke_reason(changed: list[str], user: User) -> str | None:
+    """Why this change ends the person's sign-ins everywhere, or None when it does not."""
+    if "is_active" in changed and not user.is_active:
+        return sessions.DEACTIVATED
+    if "password" in changed:
+        return sessions.PASSWORD_CHANGED
+    if "role" in changed:
+        return sessions.ROLE_CHANGED
+    return None
+
+
+def api_keys_creator_deactivated_record(*, user: User, actor: Principal, context: RequestContext = SYSTEM) -> None:
+    """Note on each live API key the person made that its creator left: the key belongs to the
+    tenant and keeps working, and the audit log says from when nobody answers for it."""
+    keys = ApiKey.objects.filter(created_by=user, is_active=True, revoked_at__isnull=True)
+    if user.account_id is not None:
+        keys = keys.filter(account_id=user.account_id)
+    for key in keys.select_related("account"):
+        audit_log_record(
+            action="api_key.creator_deactivated",
+            actor=actor,
+            account=key.account,
+            target=key,
+            context=context,
+            metadata={"prefix": key.prefix, "creator": user.email},
+        )
 
 
 @transaction.atomic
@@ -137,7 +161,12 @@ def user_update(
     is_active: bool = _UNSET,
     password: str = _UNSET,
 ) -> User:
-    """Change the given fields; a demotion or deactivation of the last admin is refused with 409."""
+    """Change the given fields; a demotion or deactivation of the last admin is refused with 409.
+
+    A new password, a new role or deactivation ends every sign-in of the person
+    (`sessions.user_access_revoke`); the returned user carries the new generation, so a person
+    changing their own password keeps their session with `update_session_auth_hash`.
+    """
     if role is not _UNSET:
         _ensure_may_grant(actor, role)
         if (role == Role.SUPER_ADMIN) != (user.account_id is None):
@@ -168,8 +197,10 @@ def user_update(
         return user
 
     user.save(update_fields=[*changed, "updated_at"])
-    if "password" in changed or user.is_active is False:
-        _revoke_sessions(user)
+    if reason := _access_revoke_reason(changed, user):
+        sessions.user_access_revoke(user=user, reason=reason, actor=actor, context=context)
+    if reason == sessions.DEACTIVATED:
+        api_keys_creator_deactivated_record(user=user, actor=actor, context=context)
     audit_log_record(
         action="user.updated",
         actor=actor,
@@ -195,6 +226,7 @@ def user_delete(*, user: User, actor: Principal, context: RequestContext = SYSTE
     """Delete a person; the last active admin of a tenant (or of the platform) cannot be deleted."""
     user, admin_ids = _lock_for_change(user)
     _ensure_not_last_admin(user, admin_ids)
+    sessions.user_access_revoke(user=user, reason=sessions.DELETED, actor=actor, context=context)
     audit_log_record(
         action="user.deleted",
         actor=actor,

@@ -7,6 +7,7 @@ service's; these views only turn its answers into notices and form errors.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -93,6 +94,9 @@ def user_role(request: PageRequest, pk: int) -> HttpResponse:
         actor=request.principal,
         context=RequestContext.from_request(request),
     )
+    if person.pk == request.user.pk:
+        # A new role ends the person's sign-ins; an admin changing their own keeps this one.
+        update_session_auth_hash(request, person)
     messages.success(request, f"{person.email} is now {person.get_role_display()}.")
     return redirect("settings_web:users")
 

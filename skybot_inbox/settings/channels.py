@@ -23,3 +23,8 @@ CHANNEL_LAYERS: dict[str, Any] = (
     if config.REDIS_URL
     else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 )
+
+# An open WebSocket re-reads its person's access (active, same sign-in generation, tenant enabled)
+# before forwarding an event when its last check is older than this. Sockets are also closed by a
+# message when access ends; this bounds how long a lost message could matter.
+REALTIME_ACCESS_RECHECK_SECONDS = 5
