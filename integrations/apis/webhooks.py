@@ -46,6 +46,8 @@ from integrations.services.webhooks import (
     webhook_secret_rotate,
 )
 
+# Who may make, change or remove where a tenant's events are sent: CLIENT_ADMIN, or an API key with
+# the `admin` scope. Zapier's REST hooks (`integrations.apis.zapier`) are endpoints too, under the same rule.
 ADMIN_ONLY: dict[str, str] = {
     "GET": Role.CLIENT_ADMIN,
     "HEAD": Role.CLIENT_ADMIN,

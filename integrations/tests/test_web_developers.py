@@ -13,11 +13,12 @@ from django.test import Client
 from django.utils import timezone
 from werkzeug import Response
 
-from accounts.models import AuditLog, User
+from accounts.models import Account, AuditLog, User
 from accounts.services.api_key_usage import api_key_usage_record
 from accounts.services.api_keys import IssuedKey, api_key_create
 from core.principals import Principal
 from core.tests.html import assert_no_inline_code
+from inbox.services.crm import lead_create
 from integrations.models import (
     DeliveryStatus,
     DisabledReason,
@@ -670,11 +671,16 @@ def test_an_empty_list_says_what_to_do(admin_web):
 # --- Zapier's subscriptions -----------------------------------------------------------------------
 
 
-def test_zapier_subscriptions_are_shown_read_only(admin_web, account):
-    # given a Zap's REST hook with a failed delivery
-    zap = WebhookEndpointFactory.create(
+@pytest.fixture
+def zap(account) -> WebhookEndpoint:
+    """A Zap's REST hook subscription to new leads."""
+    return WebhookEndpointFactory.create(
         account=account, source=EndpointSource.ZAPIER, url="https://hooks.zapier.com/hooks/standard/1/abc"
     )
+
+
+def test_a_zapier_subscriptions_settings_stay_zapiers(admin_web, zap):
+    # given a Zap's REST hook with a failed delivery
     delivery = EventDeliveryFactory.create(endpoint=zap, status=DeliveryStatus.FAILED)
     before = snapshot(zap)
 
@@ -682,21 +688,19 @@ def test_zapier_subscriptions_are_shown_read_only(admin_web, account):
     listing = admin_web.get("/developers/webhooks/").content.decode()
     detail = admin_web.get(f"/developers/webhooks/{zap.pk}/").content.decode()
 
-    # then it is listed under Zapier, with its log and no control to change it
+    # then it is listed under Zapier, with its log and no control to change its settings
     zapier_section = listing.split('id="zapier-title"')[1]
     assert zap.url in zapier_section
     assert f"/developers/webhooks/{zap.pk}/edit/" not in listing
     assert "Zapier manages this subscription" in detail
-    for control in ("Send a test event", "Rotate the secret", "Redeliver", "Delete", "/edit/"):
+    for control in ("Send a test event", "Rotate the secret", "Redeliver", "/edit/"):
         assert control not in detail, control
 
-    # and changes posted anyway are refused, and nothing changes
+    # and changes to its settings posted anyway are refused, and nothing changes
     for url, data in [
         (f"/developers/webhooks/{zap.pk}/edit/", NEW),
         (f"/developers/webhooks/{zap.pk}/rotate/", {"overlap_seconds": "0"}),
-        (f"/developers/webhooks/{zap.pk}/turn-off/", {}),
         (f"/developers/webhooks/{zap.pk}/test/", {}),
-        (f"/developers/webhooks/{zap.pk}/delete/", {}),
         (f"/developers/webhooks/deliveries/{delivery.pk}/redeliver/", {}),
     ]:
         response = admin_web.post(url, data, **HTMX)
@@ -705,3 +709,99 @@ def test_zapier_subscriptions_are_shown_read_only(admin_web, account):
     assert admin_web.get(f"/developers/webhooks/{zap.pk}/edit/").status_code == 409
     assert snapshot(zap) == before
     assert EventDelivery.objects.filter(endpoint=zap).count() == 1
+
+
+def test_the_admin_turns_a_zapier_subscription_off_and_it_receives_nothing(
+    admin_web, account, client_admin, receiver, committed
+):
+    # given a Zap subscribed to new leads at a local stand-in for Zapier
+    zap = WebhookEndpointFactory.create(
+        account=account, source=EndpointSource.ZAPIER, url=receiver.url_for("/zap"), events=["lead.created"]
+    )
+    receiver.expect_request("/zap", method="POST").respond_with_data("ok")
+    detail = admin_web.get(f"/developers/webhooks/{zap.pk}/").content.decode()
+    assert re.search(rf'action="/developers/webhooks/{zap.pk}/turn-off/" data-confirm="Turn off this Zapier', detail)
+
+    # when the admin turns it off, and a lead is created
+    response = admin_web.post(f"/developers/webhooks/{zap.pk}/turn-off/")
+    committed(lambda: lead_create(account=account, actor=Principal.platform_key(), name="Not for the Zap"))
+
+    # then it is off, audited as the admin's change, and nothing was sent to it
+    assert response.status_code == 302
+    zap.refresh_from_db()
+    assert (zap.is_active, zap.disabled_reason) == (False, DisabledReason.MANUAL)
+    audit = AuditLog.objects.get(action="webhook.updated", target_id=str(zap.pk))
+    assert audit.metadata["fields"] == ["is_active"]
+    assert audit.actor_user == client_admin
+    assert receiver.log == []
+    assert not EventDelivery.objects.filter(endpoint=zap).exists()
+    assert "Turned off by a person" in admin_web.get(f"/developers/webhooks/{zap.pk}/").content.decode()
+
+    # when they turn it on again, then the next lead reaches the Zap
+    assert admin_web.post(f"/developers/webhooks/{zap.pk}/turn-on/").status_code == 302
+    committed(lambda: lead_create(account=account, actor=Principal.platform_key(), name="For the Zap"))
+    assert len(receiver.log) == 1
+    assert receiver.log[0][0].json["data"]["name"] == "For the Zap"
+
+
+def test_the_admin_deletes_a_zapier_subscription_after_confirming(admin_web, client_admin, zap):
+    # given a Zap's hook with a delivery log, and its page asks before deleting
+    EventDeliveryFactory.create(endpoint=zap, status=DeliveryStatus.FAILED)
+    detail = admin_web.get(f"/developers/webhooks/{zap.pk}/").content.decode()
+    assert re.search(
+        rf'action="/developers/webhooks/{zap.pk}/delete/" data-confirm="Delete the Zapier subscription', detail
+    )
+
+    # when the admin deletes it
+    response = admin_web.post(f"/developers/webhooks/{zap.pk}/delete/")
+
+    # then it is gone with its log, audited like any endpoint's deletion
+    assert response.status_code == 302
+    assert response["Location"] == "/developers/webhooks/"
+    assert not WebhookEndpoint.objects.exists()
+    assert not EventDelivery.objects.exists()
+    audit = AuditLog.objects.get(action="webhook.deleted")
+    assert (audit.target_id, audit.metadata["source"], audit.actor_user) == (str(zap.pk), "zapier", client_admin)
+    assert any("Deleted the Zapier subscription" in notice for notice in notices(response))
+
+
+@pytest.mark.parametrize("who", ["member", "viewer"])
+def test_a_user_or_viewer_cannot_turn_off_or_delete_a_zapier_subscription(request, web, who, zap):
+    # given a USER or VIEWER of the tenant
+    browser = web(request.getfixturevalue(who))
+    before = snapshot(zap)
+
+    # when they post the admin's actions, then each is refused and nothing changes
+    for action in ("turn-off", "turn-on", "delete"):
+        assert browser.post(f"/developers/webhooks/{zap.pk}/{action}/").status_code == 403, action
+    assert snapshot(zap) == before
+    assert not AuditLog.objects.filter(action__startswith="webhook.").exists()
+
+
+def test_another_tenants_zapier_subscription_answers_404_and_stays(admin_web, other_account):
+    # given a Zap's hook of another tenant
+    theirs = WebhookEndpointFactory.create(account=other_account, source=EndpointSource.ZAPIER)
+    before = snapshot(theirs)
+
+    # when the admin aims the new actions at it, then each is 404 and nothing of theirs changes
+    for action in ("turn-off", "turn-on", "delete"):
+        assert admin_web.post(f"/developers/webhooks/{theirs.pk}/{action}/").status_code == 404, action
+    assert snapshot(theirs) == before
+    assert not AuditLog.objects.filter(action__startswith="webhook.").exists()
+
+
+def test_a_disabled_tenants_admin_cannot_turn_off_or_delete_a_zapier_subscription(admin_web, account, zap):
+    # given the admin's page open while platform staff deactivate the tenant
+    Account.objects.filter(pk=account.pk).update(is_active=False)
+    before = snapshot(zap)
+
+    # when the open session posts the actions
+    for action in ("turn-off", "delete"):
+        response = admin_web.post(f"/developers/webhooks/{zap.pk}/{action}/")
+
+        # then each is refused, and nothing changes or is audited
+        assert response.status_code in (302, 401, 403), action
+        if response.status_code == 302:
+            assert "/developers/" not in response["Location"], action
+    assert snapshot(zap) == before
+    assert not AuditLog.objects.filter(action__startswith="webhook.").exists()
