@@ -18,6 +18,7 @@ from accounts.services.api_key_usage import api_key_usage_record
 from accounts.services.api_keys import IssuedKey, api_key_create
 from core.principals import Principal
 from core.tests.html import assert_no_inline_code
+from core.tests.resolver import fake_dns
 from inbox.services.crm import lead_create
 from integrations.models import (
     DeliveryStatus,
@@ -317,7 +318,7 @@ def test_without_htmx_the_secret_comes_in_a_whole_page(admin_web, account):
         ({**NEW, "url": "http://hooks.acme.test/"}, "url", "Only https URLs are accepted."),
         ({**NEW, "url": "https://127.0.0.1/hook"}, "url", "127.0.0.1 is a loopback address"),
         ({**NEW, "url": "https://169.254.169.254/latest"}, "url", "169.254.169.254 is a link-local address"),
-        ({**NEW, "url": "https://localhost:8000/hook"}, "url", "localhost"),
+        ({**NEW, "url": "https://localhost:8000/hook"}, "url", "Destination not allowed"),
         ({**NEW, "url": "https://user:pw@hooks.acme.test/"}, "url", "Put no credentials in the URL."),
         ({**NEW, "url": ""}, "url", "This field is required."),
         ({**NEW, "events": []}, "events", "Choose at least one event type."),
@@ -568,6 +569,24 @@ def test_redelivering_a_failed_delivery_sends_the_same_event_again(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.SUCCEEDED, 2)
     assert AuditLog.objects.filter(action="webhook.redelivered").count() == 1
+
+
+def test_the_delivery_log_page_never_says_what_a_name_resolves_to(admin_web, account, settings, monkeypatch, committed):
+    # given an endpoint on an internal name that resolves to the server's loopback
+    fake_dns(monkeypatch)[0]["vm"] = ["127.0.0.1"]
+    admin_web.post("/developers/webhooks/new/", {"url": "http://vm:8080/hook", "events": ["lead.created"]}, **HTMX)
+    endpoint = WebhookEndpoint.objects.get(account=account)
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+
+    # when the admin sends a test event and opens the log
+    sent = committed(lambda: admin_web.post(f"/developers/webhooks/{endpoint.pk}/test/"))
+    html = admin_web.get(f"/developers/webhooks/{endpoint.pk}/").content.decode()
+
+    # then the attempt says the destination is not allowed, and nothing more
+    assert sent.status_code == 302
+    assert "Destination not allowed" in html
+    assert "127.0.0.1" not in html
+    assert "resolves" not in html
 
 
 def test_redelivering_goes_back_to_the_page_of_the_log_it_was_clicked_on(admin_web, endpoint, delivery):

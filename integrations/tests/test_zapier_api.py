@@ -17,6 +17,7 @@ from accounts.services.api_keys import api_key_create
 from agents.models import ExecutionStatus
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
 from conftest import USING_POSTGRES
+from core.outbound import DESTINATION_NOT_ALLOWED
 from core.principals import Principal
 from inbox.models import Contact, Conversation, Lead, Message
 from inbox.services.crm import lead_create
@@ -302,6 +303,19 @@ def test_subscribe_with_bad_input_is_400(zapier_admin, body, field):
 
     assert response.status_code == 400
     assert field in response.json()["details"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_subscribing_a_localhost_hook_is_refused_without_naming_its_address(zapier_admin, settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+
+    response = zapier_admin.post(
+        f"{ZAPIER}/hooks", {"target_url": "http://localhost:9000/zap", "event": "new_lead"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["details"]["target_url"] == [DESTINATION_NOT_ALLOWED]
+    assert "127.0.0.1" not in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
 
 
