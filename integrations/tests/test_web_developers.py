@@ -13,9 +13,10 @@ from django.test import Client
 from django.utils import timezone
 from werkzeug import Response
 
-from accounts.models import Account, AuditLog, User
+from accounts.models import Account, AuditLog, Role, User
 from accounts.services.api_key_usage import api_key_usage_record
 from accounts.services.api_keys import IssuedKey, api_key_create
+from accounts.tests.factories import UserFactory
 from core.principals import Principal
 from core.tests.html import assert_no_inline_code
 from core.tests.resolver import fake_dns
@@ -254,8 +255,14 @@ def test_the_developers_page_costs_the_same_few_queries_with_many_keys(
 ):
     def add_keys(count: int) -> None:
         for number in range(count):
+            # each made by another person, some of them deactivated since
+            creator = UserFactory(account=account, role=Role.CLIENT_ADMIN, is_active=number % 2 == 0)
             issued = api_key_create(
-                account=account, name=f"Key {number}", scopes=["read"], expires_at=None, actor=Principal.platform_key()
+                account=account,
+                name=f"Key {number}",
+                scopes=["read"],
+                expires_at=None,
+                actor=Principal.for_user(creator),
             )
             for days_ago in range(3):
                 when = timezone.now() - timedelta(days=days_ago)
@@ -269,7 +276,37 @@ def test_the_developers_page_costs_the_same_few_queries_with_many_keys(
     # when there are ten more, then the page costs no more queries
     add_keys(10)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        assert admin_web.get("/developers/").status_code == 200
+        response = admin_web.get("/developers/")
+    assert response.status_code == 200
+    assert response.content.decode().count("(deactivated)") == 5
+
+
+def test_the_keys_list_says_who_created_each_key_and_who_has_left(admin_web, account, client_admin):
+    # given a key made by the admin, and one by a colleague deactivated since
+    ada = UserFactory(account=account, role=Role.CLIENT_ADMIN, full_name="Ada Lovelace", email="ada@acme.test")
+    theirs = api_key_create(
+        account=account, name="Ada's key", scopes=["read"], expires_at=None, actor=Principal.for_user(ada)
+    )
+    ours = api_key_create(
+        account=account, name="Our key", scopes=["read"], expires_at=None, actor=Principal.for_user(client_admin)
+    )
+    User.objects.filter(pk=ada.pk).update(is_active=False)
+
+    # when
+    html = admin_web.get("/developers/").content.decode()
+    usage_page = admin_web.get(f"/developers/api-keys/{theirs.api_key.pk}/").content.decode()
+
+    # then each row names its creator, and Ada's says she has left; her key is still active
+    row = re.search(rf'<tr id="key-usage-{theirs.api_key.pk}".*?</tr>', html, re.S).group(0)
+    assert "Ada Lovelace" in row
+    assert "ada@acme.test" in row
+    assert "(deactivated)" in row
+    assert "Active" in row
+    other = re.search(rf'<tr id="key-usage-{ours.api_key.pk}".*?</tr>', html, re.S).group(0)
+    assert client_admin.email in other
+    assert "(deactivated)" not in other
+    assert "Ada Lovelace" in usage_page
+    assert "(deactivated)" in usage_page
 
 
 # --- adding an endpoint, and its secret shown once ------------------------------------------------
