@@ -406,6 +406,24 @@ def test_the_test_event_and_the_delivery_log_never_say_what_a_name_resolves_to(
     assert "vm resolves to a blocked address: 127.0.0.1" in "".join(str(record.msg) for record in caplog.records)
 
 
+def test_saving_a_name_that_resolves_inside_says_nothing_of_its_address(admin_api, settings, monkeypatch):
+    # given production's guard, and a name the server resolves to a private address
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    fake_dns(monkeypatch)[0]["crm.internal"] = ["10.0.0.5"]
+
+    # when the admin saves it, then changes it to another such name
+    created = admin_api.post("/api/v1/webhooks", {**BODY, "url": "http://crm.internal/hook"}, format="json")
+    changed = admin_api.patch(
+        f"/api/v1/webhooks/{created.json()['id']}", {"url": "http://crm.internal/other"}, format="json"
+    )
+
+    # then names are only checked when a request is made: neither answer names an address
+    assert (created.status_code, changed.status_code) == (201, 200)
+    for response in (created, changed):
+        assert "10.0.0.5" not in response.content.decode()
+        assert "resolves" not in response.content.decode()
+
+
 @pytest.mark.parametrize("url", ["http://localhost:8000/hook", "http://api.localhost/hook"])
 def test_saving_a_localhost_url_is_refused_without_naming_its_address(admin_api, settings, url):
     # given production's guard
