@@ -3,12 +3,14 @@
 their delivery log: they now say only that the destination is not allowed."""
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 # The text `core.outbound.DESTINATION_NOT_ALLOWED` had when this was written.
 DESTINATION_NOT_ALLOWED = "Destination not allowed: SkyBot Inbox only calls public internet addresses."
 
 
-def hide_addresses(apps, schema_editor):
+def hide_addresses(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor | None) -> None:
     attempts = apps.get_model("integrations", "EventDeliveryAttempt")
     attempts.objects.filter(error__startswith="Blocked destination").update(error=DESTINATION_NOT_ALLOWED)
 
