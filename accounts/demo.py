@@ -34,7 +34,7 @@ def _create_key(account: Account, *, stdout: Any) -> ApiKey | None:
     issued = api_key_create(
         account=account,
         name=DEMO_KEY_NAME,
-        scopes=["read", "write"],
+        scopes=["read", "write", "admin"],  # admin: the Zapier app's instant triggers subscribe hooks
         expires_at=None,
         actor=Principal.for_user(admin),
     )

@@ -10,6 +10,13 @@ check) keep the original name — so a second DNS answer cannot point it elsewhe
 Redirects are never followed, proxies from the environment are ignored, every phase has a timeout
 and the response body is read up to a cap.
 
+A tenant is told why a request was refused or failed only as a category ("Destination not allowed",
+"Host not found", "Timed out", "Connection refused"...; see `failure_reason`), never which address a
+name resolved to or why that address is refused: that detail goes to the server log
+(`outbound_destination_blocked`), so the guard cannot be used to map the internal network. Only an
+address typed in the URL itself (`https://10.0.0.8/`) is refused with its rule ("10.0.0.8 is a
+private address"), which tells the tenant nothing they did not write.
+
 `OUTBOUND_ALLOW_LOOPBACK` lets loopback through (local development and tests; off in production)
 and `OUTBOUND_ALLOWED_NETWORKS` names private networks an operator wants reachable (an on-premises
 n8n, for example). URLs the operator configured (`trusted=True`, such as N8N_MASTER_ROUTER_URL)
@@ -27,6 +34,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
+import structlog
 from django.conf import settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -36,6 +44,11 @@ DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 DEFAULT_DEADLINE_SECONDS = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "SkyBot-Inbox/1.0 (+https://github.com/skybot-inbox)"
+
+logger = structlog.get_logger(__name__)
+
+# What a tenant reads when a host name is refused for what it resolves to (localhost included).
+DESTINATION_NOT_ALLOWED = "Destination not allowed: SkyBot Inbox only calls public internet addresses."
 
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
@@ -47,8 +60,29 @@ class OutboundError(Exception):
 class BlockedDestination(OutboundError):
     """The URL may not be called: a scheme, form or address tenants are not allowed to reach.
 
-    Retrying does not help; callers record it as a "blocked destination" and give up.
+    Retrying does not help; callers record it as a "blocked destination" and give up. Its message
+    (`str(error)`) may be shown to the tenant; `detail` (the host, the address it resolved to and why
+    that address is refused) is for the server log only.
     """
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
+
+
+class HostNotFound(httpx.ConnectError):
+    """The URL's host name does not resolve (worth another try later, like any failure to connect)."""
+
+
+def _blocked(host: str, problem: str, *, resolved: bool) -> BlockedDestination:
+    """The refusal of an address, logged for the operator. The tenant is told the rule only for an
+    address they typed themselves; for a name, never what it resolved to."""
+    if resolved:
+        detail, message = f"{host} resolves to a blocked address: {problem}", DESTINATION_NOT_ALLOWED
+    else:
+        detail = message = f"Destination not allowed: {problem}."
+    logger.warning("outbound_destination_blocked", host=host, reason=problem, detail=detail)
+    return BlockedDestination(message, detail=detail)
 
 
 @dataclass(frozen=True)
@@ -118,7 +152,8 @@ def check_url(url: str, *, require_https: bool | None = None) -> None:
     """Refuse a URL no request should go to, without resolving its host (used when a tenant saves
     a URL): a scheme other than http(s) (https only when `require_https`, by default
     OUTBOUND_REQUIRE_HTTPS), credentials, no host, a bad port, or a literal address that is blocked.
-    Raises `BlockedDestination` with a message fit to show the tenant."""
+    Raises `BlockedDestination` with a message fit to show the tenant (for a localhost name only
+    "Destination not allowed"; the address it stands for is logged)."""
     if any(char.isspace() or ord(char) < 32 for char in url):
         raise BlockedDestination("Enter a valid URL.")
     try:
@@ -139,19 +174,19 @@ def check_url(url: str, *, require_https: bool | None = None) -> None:
         raise BlockedDestination("Put no credentials in the URL.")
     literal = _literal_address(parts.hostname)
     if literal is not None and (problem := address_problem(literal)):
-        raise BlockedDestination(f"This address cannot be reached from SkyBot Inbox: {problem}.")
+        raise _blocked(parts.hostname, problem, resolved=False)
     # localhost names resolve without asking DNS (RFC 6761), so they are refused as soon as typed.
     is_localhost = literal is None and parts.hostname.rstrip(".").lower().split(".")[-1] == "localhost"
     if is_localhost and (problem := address_problem(ipaddress.IPv4Address("127.0.0.1"))):
-        raise BlockedDestination(f"This address cannot be reached from SkyBot Inbox: localhost ({problem}).")
+        raise _blocked(parts.hostname, problem, resolved=True)
 
 
 def resolve(host: str, port: int, *, trusted: bool = False) -> list[IPAddress]:
     """Every address `host` resolves to, each one checked; `BlockedDestination` when any is blocked.
 
     A name that resolves to a public and a private address is refused as a whole: which one a
-    client would pick is not ours to guess. A name that does not resolve is an `httpx.ConnectError`
-    (like any other failure to connect, worth another try later).
+    client would pick is not ours to guess. A name that does not resolve is `HostNotFound`, an
+    `httpx.ConnectError` (like any other failure to connect, worth another try later).
     """
     literal = _literal_address(host)
     if literal is not None:
@@ -160,7 +195,7 @@ def resolve(host: str, port: int, *, trusted: bool = False) -> list[IPAddress]:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError) as exc:
-            raise httpx.ConnectError(f"{host} does not resolve ({exc})") from None
+            raise HostNotFound(f"{host} does not resolve ({exc})") from None
         addresses = []
         for info in infos:
             address = ipaddress.ip_address(str(info[4][0]).partition("%")[0])
@@ -169,9 +204,9 @@ def resolve(host: str, port: int, *, trusted: bool = False) -> list[IPAddress]:
     if not trusted:
         for address in addresses:
             if problem := address_problem(address):
-                raise BlockedDestination(f"{host} resolves to a blocked address: {problem}.")
+                raise _blocked(host, problem, resolved=True)
     if not addresses:
-        raise httpx.ConnectError(f"{host} does not resolve")
+        raise HostNotFound(f"{host} does not resolve")
     return addresses
 
 
@@ -255,6 +290,28 @@ def post(
         trusted=trusted,
         verify=verify,
     )
+
+
+def failure_reason(error: Exception) -> str:
+    """What a tenant may be told about a request that `request` refused or that failed on its way:
+    a category, never an address, nor what a name resolves to. (Log the error itself for the
+    operator.)"""
+    if isinstance(error, BlockedDestination):
+        return str(error)
+    if isinstance(error, HostNotFound):
+        return "Host not found"
+    if isinstance(error, httpx.TimeoutException):
+        return "Timed out"
+    if isinstance(error, httpx.ConnectError):
+        text = str(error).lower()
+        if "refused" in text:
+            return "Connection refused"
+        if "ssl" in text or "certificate" in text or "tls" in text:
+            return "TLS handshake failed (is the certificate valid for this host?)"
+        return "Could not connect"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "The connection closed without a valid HTTP answer"
+    return "Request failed"
 
 
 def _read_capped(response: httpx.Response, limit: int, deadline: float) -> tuple[bytes, bool]:

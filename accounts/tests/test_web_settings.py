@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, AuditLog, Role, User
 from accounts.services.api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from accounts.services.audit import audit_log_record
+from accounts.services.users import user_update
 from accounts.tests.factories import UserFactory
 from core.principals import Principal
 from core.tests.html import assert_no_inline_code
@@ -491,18 +492,54 @@ def test_rotating_a_revoked_key_is_refused_with_a_notice(admin_web, client_admin
     assert FULL_KEY.search(response.content.decode()) is None
 
 
+def test_a_key_outlives_its_creators_deactivation_and_the_list_says_who_left(
+    admin_web, api_client, account, client_admin
+):
+    # given a key made by a second admin, and one made by the admin still here
+    grace = UserFactory(account=account, role=Role.CLIENT_ADMIN, full_name="Grace Hopper", email="grace@acme.test")
+    theirs = api_key_create(
+        account=account, name="Grace's sync", scopes=["read"], expires_at=None, actor=Principal.for_user(grace)
+    )
+    ours = api_key_create(
+        account=account, name="Our sync", scopes=["read"], expires_at=None, actor=Principal.for_user(client_admin)
+    )
+
+    # when Grace is deactivated
+    user_update(user=grace, actor=Principal.for_user(client_admin), is_active=False)
+
+    # then her key still works: it belongs to the tenant
+    api_client.credentials(HTTP_X_API_KEY=theirs.key)
+    assert api_client.get("/api/v1/me").status_code == 200
+    # and the list and the key's page say who made each key, and that Grace has left
+    html = admin_web.get("/settings/api-keys/").content.decode()
+    row = re.search(rf'<tr id="api-key-{theirs.api_key.pk}".*?</tr>', html, re.S).group(0)
+    assert "Grace Hopper" in row
+    assert "grace@acme.test" in row
+    assert "(deactivated)" in row
+    other = re.search(rf'<tr id="api-key-{ours.api_key.pk}".*?</tr>', html, re.S).group(0)
+    assert client_admin.email in other
+    assert "(deactivated)" not in other
+    detail = admin_web.get(f"/settings/api-keys/{theirs.api_key.pk}/").content.decode()
+    assert "Grace Hopper" in detail
+    assert "(deactivated)" in detail
+
+
 def test_the_key_list_costs_the_same_queries_for_1_or_20_keys(
     admin_web, account, client_admin, issued, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(6) as few:
         admin_web.get("/settings/api-keys/")
+    # keys made by nineteen different people, some of them deactivated since
     for n in range(19):
+        creator = UserFactory(account=account, role=Role.CLIENT_ADMIN, is_active=n % 3 != 0)
         api_key_create(
-            account=account, name=f"Key {n}", scopes=["read"], expires_at=None, actor=Principal.for_user(client_admin)
+            account=account, name=f"Key {n}", scopes=["read"], expires_at=None, actor=Principal.for_user(creator)
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = admin_web.get("/settings/api-keys/")
-    assert response.content.decode().count('<tr id="api-key-') == 20
+    html = response.content.decode()
+    assert html.count('<tr id="api-key-') == 20
+    assert html.count("(deactivated)") == 7
 
 
 # --- audit log ------------------------------------------------------------------------------------

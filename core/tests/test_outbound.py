@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import socket
+import logging
 import ssl
 import time
 
@@ -19,9 +19,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from core import outbound
-from core.outbound import BlockedDestination
-
-_real_getaddrinfo = socket.getaddrinfo
+from core.outbound import DESTINATION_NOT_ALLOWED, BlockedDestination
+from core.tests.resolver import fake_dns
 
 
 @pytest.fixture
@@ -35,26 +34,7 @@ def production_guard(settings):
 @pytest.fixture
 def dns(monkeypatch):
     """A resolver where the test decides what some names resolve to; counts the lookups."""
-    names: dict[str, list[str]] = {}
-    lookups: list[str] = []
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host in names:
-            lookups.append(host)
-            return [
-                (
-                    socket.AF_INET6 if ":" in address else socket.AF_INET,
-                    socket.SOCK_STREAM,
-                    socket.IPPROTO_TCP,
-                    "",
-                    (address, port),
-                )
-                for address in names[host]
-            ]
-        return _real_getaddrinfo(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return names, lookups
+    return fake_dns(monkeypatch)
 
 
 # --- the guard refuses internal destinations in production mode -----------------------------------
@@ -98,9 +78,11 @@ def test_a_name_resolving_to_loopback_is_refused_and_nothing_arrives(production_
     url = httpserver.url_for("/hook")
     assert url.startswith("http://localhost:")
 
-    # when / then
-    with pytest.raises(BlockedDestination, match="localhost"):
+    # when / then: refused, without saying what the name stands for
+    with pytest.raises(BlockedDestination) as refused:
         outbound.post(url, content=b"{}")
+    assert str(refused.value) == DESTINATION_NOT_ALLOWED
+    assert "localhost" in refused.value.detail
     assert httpserver.log == []
 
 
@@ -109,8 +91,10 @@ def test_any_name_dns_points_at_loopback_is_refused_and_nothing_arrives(producti
     names["rebind.partner.example"] = ["127.0.0.1"]
     httpserver.expect_request("/hook").respond_with_data("ok")
 
-    with pytest.raises(BlockedDestination, match="loopback"):
+    with pytest.raises(BlockedDestination) as refused:
         outbound.post(f"http://rebind.partner.example:{httpserver.port}/hook", content=b"{}")
+    assert str(refused.value) == DESTINATION_NOT_ALLOWED
+    assert "127.0.0.1 is a loopback address" in refused.value.detail
     assert httpserver.log == []
 
 
@@ -118,16 +102,42 @@ def test_a_public_name_that_dns_points_inside_is_refused(production_guard, dns):
     names, _ = dns
     names["hooks.partner.example"] = ["169.254.169.254"]
 
-    with pytest.raises(BlockedDestination, match="link-local"):
+    with pytest.raises(BlockedDestination) as refused:
         outbound.post("https://hooks.partner.example/in", content=b"{}")
+    assert str(refused.value) == DESTINATION_NOT_ALLOWED
+    assert "169.254.169.254 is a link-local address" in refused.value.detail
 
 
 def test_a_name_with_a_public_and_a_private_address_is_refused(production_guard, dns):
     names, _ = dns
     names["mixed.partner.example"] = ["93.184.216.34", "10.1.2.3"]
 
-    with pytest.raises(BlockedDestination, match="private"):
+    with pytest.raises(BlockedDestination) as refused:
         outbound.post("https://mixed.partner.example/in", content=b"{}")
+    assert str(refused.value) == DESTINATION_NOT_ALLOWED
+    assert "10.1.2.3 is a private address" in refused.value.detail
+
+
+def test_the_tenant_is_not_told_what_a_name_resolves_to_but_the_server_log_is(production_guard, dns, caplog):
+    # given an internal name that resolves to the machine itself
+    names, _ = dns
+    names["vm"] = ["127.0.0.1"]
+    caplog.set_level(logging.WARNING)
+
+    # when a request is aimed at it
+    with pytest.raises(BlockedDestination) as refused:
+        outbound.post("http://vm:8080/admin", content=b"")
+
+    # then what a tenant may read names neither the address nor the resolution
+    shown = str(refused.value)
+    assert "127.0.0.1" not in shown
+    assert "resolves" not in shown
+    assert outbound.failure_reason(refused.value) == shown == DESTINATION_NOT_ALLOWED
+    # and the operator's log line has both
+    logged = [str(record.msg) for record in caplog.records if "outbound_destination_blocked" in str(record.msg)]
+    assert len(logged) == 1
+    assert "'host': 'vm'" in logged[0]
+    assert "127.0.0.1 is a loopback address" in logged[0]
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "93.184.216.34", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e"])
@@ -333,8 +343,8 @@ def test_a_name_that_does_not_resolve_is_a_connect_error(settings, dns):
         ("https://[zz]/x", "valid URL"),
         ("https://169.254.169.254/x", "link-local"),
         ("https://[::1]/x", "loopback"),
-        ("https://localhost/x", "localhost"),
-        ("https://api.localhost/x", "localhost"),
+        ("https://localhost/x", "^Destination not allowed: SkyBot Inbox only calls public internet addresses.$"),
+        ("https://api.localhost/x", "^Destination not allowed: SkyBot Inbox only calls public internet addresses.$"),
     ],
 )
 def test_saving_a_url_refuses_what_can_never_be_called(production_guard, url, message):

@@ -104,7 +104,7 @@ def message_route(*, message: Message, attempt: int, final_attempt: bool = True)
         if status_code >= 400:
             error = f"HTTP {status_code}"
     except outbound.BlockedDestination as exc:
-        blocked, error = True, f"Blocked destination: {exc}"[:500]
+        blocked, error = True, outbound.failure_reason(exc)
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}"
     delivery = RouterDelivery.objects.create(

@@ -14,7 +14,9 @@ from django.utils import timezone
 from werkzeug import Response
 
 from core.exceptions import Conflict
+from core.outbound import DESTINATION_NOT_ALLOWED
 from core.principals import Principal
+from core.tests.resolver import fake_dns
 from inbox.models import Message, MessageStatus, RouterConfig, RouterDelivery
 from inbox.services.messages import message_send
 from inbox.tests.factories import ConversationFactory
@@ -215,7 +217,26 @@ def test_a_tenants_router_on_an_internal_address_is_refused_and_not_retried(
     assert httpserver.log == []
     delivery = RouterDelivery.objects.get()
     assert (delivery.status_code, delivery.succeeded) == (None, False)
-    assert delivery.error.startswith("Blocked destination")
+    assert delivery.error == DESTINATION_NOT_ALLOWED
+
+
+def test_a_refused_router_attempt_does_not_record_what_its_name_resolves_to(
+    httpserver, channel, sample, post_webhook, settings, monkeypatch
+):
+    # given production's guard, and a tenant router on an internal name that resolves to loopback
+    fake_dns(monkeypatch)[0]["n8n.internal"] = ["127.0.0.1"]
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    RouterConfig.objects.create(account=channel.account, url=f"http://n8n.internal:{httpserver.port}/r", secret="own")
+
+    # when a customer writes
+    post_webhook(sample("text"))
+
+    # then the recorded attempt names neither the address nor the resolution
+    assert httpserver.log == []
+    error = RouterDelivery.objects.get().error
+    assert error == DESTINATION_NOT_ALLOWED
+    assert "127.0.0.1" not in error
+    assert "resolves" not in error
 
 
 def test_the_master_router_is_the_operators_and_may_be_internal(httpserver, channel, sample, post_webhook, settings):

@@ -46,6 +46,8 @@ from integrations.services.webhooks import (
     webhook_secret_rotate,
 )
 
+# Who may make, change or remove where a tenant's events are sent: CLIENT_ADMIN, or an API key with
+# the `admin` scope. Zapier's REST hooks (`integrations.apis.zapier`) are endpoints too, under the same rule.
 ADMIN_ONLY: dict[str, str] = {
     "GET": Role.CLIENT_ADMIN,
     "HEAD": Role.CLIENT_ADMIN,
@@ -133,19 +135,16 @@ INVALID_URL = OpenApiResponse(
     ApiErrorSerializer,
     description=(
         "Invalid input. A URL that is not http(s) (https in production), carries credentials, or names an "
-        "internal address (loopback, private, link-local...) is refused in `details.url`."
+        "internal address (loopback, private, link-local...) is refused in `details.url`. A refused name "
+        "(`localhost`) is answered without the address it stands for."
     ),
     examples=[
         OpenApiExample(
             "Blocked destination",
             value={
                 "code": "validation_error",
-                "message": "This address cannot be reached from SkyBot Inbox: 169.254.169.254 is a link-local address.",
-                "details": {
-                    "url": [
-                        "This address cannot be reached from SkyBot Inbox: 169.254.169.254 is a link-local address."
-                    ]
-                },
+                "message": "Destination not allowed: 169.254.169.254 is a link-local address.",
+                "details": {"url": ["Destination not allowed: 169.254.169.254 is a link-local address."]},
             },
             response_only=True,
         )

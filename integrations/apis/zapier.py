@@ -10,7 +10,9 @@
   item the matching polling trigger answers.
 - Actions `actions/create-lead`, `actions/send-message`, idempotent with `Idempotency-Key`.
 
-Reads need the `read` scope, hooks and actions `write`.
+Reads need the `read` scope and actions `write`. Hooks send the tenant's data to a URL of the caller's
+choosing, so subscribing and unsubscribing one needs what creating a webhook endpoint needs:
+CLIENT_ADMIN, or a key with the `admin` scope (`integrations.apis.webhooks.ADMIN_ONLY`).
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from accounts.services.audit import RequestContext
 from agents.services.executions import ExecutionEventSerializer
 from core.apis import TenantApi
 from core.exceptions import Forbidden
-from core.openapi import ApiErrorSerializer, error_responses
+from core.openapi import ApiErrorSerializer, error_response, error_responses
 from core.serializers import InputSerializer
 from inbox.apis.conversations import TemplateInput
 from inbox.models import Contact, LeadStatus, Message
 from inbox.serializers import LeadSerializer, MessageSerializer, lead_event_data, message_event_data
 from inbox.services.crm import lead_create
-from integrations.apis.webhooks import TOO_MANY_ENDPOINTS
+from integrations.apis.webhooks import ADMIN_ONLY, TOO_MANY_ENDPOINTS
 from integrations.events import EXECUTION_FIELDS, LEAD_FIELDS, MESSAGE_FIELDS, public_data
 from integrations.models import EndpointSource, WebhookEndpoint
 from integrations.selectors import POLL_LIMIT, executions_finished_newest, leads_newest
@@ -136,6 +138,11 @@ IDEMPOTENCY_ERRORS = {
         ],
     ),
 }
+HOOKS_FORBIDDEN = error_response(
+    403,
+    "A hook sends the tenant's events to its URL, so it needs CLIENT_ADMIN or an API key with the `admin` "
+    "scope (as creating a webhook endpoint does); a `read` or `write` key is refused and nothing changes.",
+)
 
 
 # The Zapier items carry the public fields of `integrations.events`, whatever the feed adds.
@@ -307,7 +314,7 @@ class HookSerializer(serializers.Serializer[Any]):
 
 
 class HookSubscribeApi(ZapierApi):
-    required_roles = WRITE
+    required_roles = ADMIN_ONLY
 
     class HookSubscribeInput(InputSerializer):
         target_url = serializers.CharField(max_length=1000, help_text="The Zap's hook URL (`bundle.targetUrl`).")
@@ -327,7 +334,8 @@ class HookSubscribeApi(ZapierApi):
         summary="Subscribe a Zap's REST hook",
         description=(
             'Events are POSTed to `target_url` as `{"type", "timestamp", "data"}`; `data` has the same '
-            "fields as the matching polling trigger's items. A 410 answer removes the subscription. Audited as "
+            "fields as the matching polling trigger's items. A 410 answer removes the subscription. Needs "
+            "CLIENT_ADMIN or an API key with the `admin` scope, as creating a webhook endpoint does. Audited as "
             "`webhook.created` (source `zapier`)."
         ),
         tags=TAGS,
@@ -352,6 +360,7 @@ class HookSubscribeApi(ZapierApi):
         responses={
             201: HookSerializer,
             **error_responses(400, field_errors={"event": ['"new_order" is not a valid choice.']}),
+            403: HOOKS_FORBIDDEN,
             409: TOO_MANY_ENDPOINTS,
         },
     )
@@ -371,14 +380,17 @@ class HookSubscribeApi(ZapierApi):
 
 
 class HookUnsubscribeApi(ZapierApi):
-    required_roles = WRITE
+    required_roles = ADMIN_ONLY
 
     @extend_schema(
         operation_id="zapier_hooks_unsubscribe",
         summary="Unsubscribe a Zap's REST hook",
-        description="Only hooks made through `POST hooks`; anything else is a 404. Audited as `webhook.deleted`.",
+        description=(
+            "Only hooks made through `POST hooks`; anything else is a 404. Needs CLIENT_ADMIN or the `admin` "
+            "scope, like subscribing. Audited as `webhook.deleted`."
+        ),
         tags=TAGS,
-        responses={204: OpenApiResponse(description="Unsubscribed."), **error_responses(404)},
+        responses={204: OpenApiResponse(description="Unsubscribed."), **error_responses(404), 403: HOOKS_FORBIDDEN},
     )
     def delete(self, request: Request, pk: int) -> Response:
         endpoint = self.get_scoped_object(

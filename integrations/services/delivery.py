@@ -8,6 +8,10 @@ the next attempt later, up to 24 hours. Only failures that may pass are retried:
 (3xx included: redirects are not followed) fails the delivery at once. 410 Gone means the receiver
 wants nothing more: a Zapier subscription is removed, an API endpoint is turned off.
 
+An attempt that got no answer records only why, as a category a tenant may read ("Destination not
+allowed", "Host not found", "Timed out", "Connection refused"...: `outbound.failure_reason`); the
+detail, such as the address a name resolved to, goes to the server log only.
+
 An endpoint whose attempts have all failed for `DISABLE_AFTER` and at least `DISABLE_AFTER_FAILURES`
 times in a row is turned off, and the tenant's CLIENT_ADMINs get an email.
 """
@@ -74,6 +78,8 @@ class Outcome:
     error: str
     retryable: bool
     retry_after: timedelta | None = None
+    # For the server log only: the full error, which may name internal hosts and addresses.
+    detail: str = ""
 
     @property
     def succeeded(self) -> bool:
@@ -151,10 +157,10 @@ def _send(delivery: EventDelivery) -> Outcome:
     try:
         response = outbound.post(endpoint.url, content=body, headers=headers, timeout=TIMEOUT)
     except outbound.BlockedDestination as exc:
-        return Outcome(None, _ms(started), "", f"Blocked destination: {exc}"[:500], retryable=False)
+        return Outcome(None, _ms(started), "", outbound.failure_reason(exc), retryable=False, detail=exc.detail)
     except httpx.HTTPError as exc:
-        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return Outcome(None, _ms(started), "", message[:500], retryable=True)
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return Outcome(None, _ms(started), "", outbound.failure_reason(exc), retryable=True, detail=detail)
     code = response.status_code
     ok = 200 <= code < 300
     return Outcome(
@@ -188,6 +194,7 @@ def delivery_attempt(*, delivery_id: int) -> EventDelivery | None:
         attempt=delivery.attempt_count,
         status_code=outcome.status_code,
         error=outcome.error,
+        error_detail=outcome.detail,
         delivery_status=delivery.status,
     )
     return delivery

@@ -5,6 +5,7 @@ turning off a failing endpoint (and telling the admins), secret rotation, the SS
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,9 @@ from werkzeug import Response
 
 from accounts.models import AuditLog, Role
 from accounts.tests.factories import UserFactory
+from core.outbound import DESTINATION_NOT_ALLOWED
 from core.principals import Principal
+from core.tests.resolver import fake_dns
 from inbox.services.crm import lead_create, lead_update
 from inbox.services.messages import message_send
 from integrations.events import LEAD_FIELDS
@@ -348,7 +351,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried(subscribe, new_lead,
 
     delivery = EventDelivery.objects.get()
     attempt = delivery.attempts.get()
-    assert (attempt.status_code, attempt.error.split(":")[0]) == (None, "ReadTimeout")
+    assert (attempt.status_code, attempt.error) == (None, "Timed out")
     assert delivery.status == DeliveryStatus.PENDING
 
 
@@ -481,9 +484,58 @@ def test_an_endpoint_on_an_internal_address_is_refused_at_delivery(subscribe, ne
     delivery = EventDelivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED
     attempt = delivery.attempts.get()
-    assert attempt.status_code is None
-    assert attempt.error.startswith("Blocked destination")
-    assert "localhost" in attempt.error
+    assert (attempt.status_code, attempt.error) == (None, DESTINATION_NOT_ALLOWED)
+
+
+def test_a_blocked_delivery_tells_the_tenant_nothing_of_the_internal_network_but_logs_it(
+    subscribe, new_lead, receiver, settings, monkeypatch, caplog
+):
+    # given an endpoint on a name that resolves, inside the server's network, to its own loopback
+    fake_dns(monkeypatch)[0]["vm"] = ["127.0.0.1"]
+    endpoint, _ = subscribe(["lead.created"])
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=f"http://vm:{receiver.port}/hook")
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    receiver.expect_request("/hook").respond_with_data("ok")
+    caplog.set_level(logging.INFO)
+
+    # when an event is delivered
+    new_lead()
+
+    # then nothing reached it, and the stored attempt says only that the destination is not allowed
+    assert receiver.log == []
+    attempt = EventDeliveryAttempt.objects.get()
+    assert attempt.error == DESTINATION_NOT_ALLOWED
+    assert "127.0.0.1" not in attempt.error
+    assert "resolves" not in attempt.error
+    # while the server log has what the name resolved to, with the endpoint it concerns
+    logged = "\n".join(str(record.msg) for record in caplog.records)
+    assert "vm resolves to a blocked address: 127.0.0.1 is a loopback address" in logged
+    assert f"'endpoint_id': {endpoint.pk}" in logged
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ({"gone.partner.example": []}, "Host not found"),
+        ({"closed.partner.example": ["127.0.0.1"]}, "Connection refused"),
+    ],
+)
+def test_a_failed_attempt_records_a_category_not_the_error_text(
+    subscribe, new_lead, receiver, monkeypatch, names, expected
+):
+    # given an endpoint whose name does not resolve, or whose server refuses connections
+    ((host, addresses),) = names.items()
+    fake_dns(monkeypatch)[0][host] = addresses
+    endpoint, _ = subscribe(["lead.created"])
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=f"http://{host}:1/hook")
+
+    # when an event is delivered
+    new_lead()
+
+    # then the attempt (to be retried) records the category only
+    attempt = EventDeliveryAttempt.objects.get()
+    assert (attempt.status_code, attempt.error) == (None, expected)
+    assert EventDelivery.objects.get().status == DeliveryStatus.PENDING
 
 
 def test_a_leased_delivery_is_not_sent_twice(subscribe, new_lead, receiver):
@@ -529,3 +581,27 @@ def test_old_events_and_expired_idempotency_keys_are_purged(account, settings):
 
     assert list(EventDelivery.objects.values_list("pk", flat=True)) == [recent.pk]
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_attempts_recorded_before_carry_no_address_once_migrated(subscribe, new_lead, receiver):
+    import importlib
+
+    from django.apps import apps
+
+    # given an attempt recorded with what its name resolved to, and one that got an answer
+    receiver.expect_request("/hook").respond_with_response(Response("", status=500))
+    subscribe(["lead.created"])
+    new_lead()
+    delivery = EventDelivery.objects.get()
+    leaked = EventDeliveryAttempt.objects.create(
+        delivery=delivery, number=2, error="Blocked destination: vm resolves to a blocked address: 127.0.0.1."
+    )
+
+    # when the data migration runs
+    migration = importlib.import_module("integrations.migrations.0003_delivery_errors_without_addresses")
+    migration.hide_addresses(apps, None)
+
+    # then the address is gone, and other attempts are untouched
+    leaked.refresh_from_db()
+    assert leaked.error == DESTINATION_NOT_ALLOWED
+    assert delivery.attempts.get(number=1).error == "HTTP 500"

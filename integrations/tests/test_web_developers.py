@@ -13,11 +13,14 @@ from django.test import Client
 from django.utils import timezone
 from werkzeug import Response
 
-from accounts.models import AuditLog, User
+from accounts.models import Account, AuditLog, Role, User
 from accounts.services.api_key_usage import api_key_usage_record
 from accounts.services.api_keys import IssuedKey, api_key_create
+from accounts.tests.factories import UserFactory
 from core.principals import Principal
 from core.tests.html import assert_no_inline_code
+from core.tests.resolver import fake_dns
+from inbox.services.crm import lead_create
 from integrations.models import (
     DeliveryStatus,
     DisabledReason,
@@ -252,8 +255,14 @@ def test_the_developers_page_costs_the_same_few_queries_with_many_keys(
 ):
     def add_keys(count: int) -> None:
         for number in range(count):
+            # each made by another person, some of them deactivated since
+            creator = UserFactory(account=account, role=Role.CLIENT_ADMIN, is_active=number % 2 == 0)
             issued = api_key_create(
-                account=account, name=f"Key {number}", scopes=["read"], expires_at=None, actor=Principal.platform_key()
+                account=account,
+                name=f"Key {number}",
+                scopes=["read"],
+                expires_at=None,
+                actor=Principal.for_user(creator),
             )
             for days_ago in range(3):
                 when = timezone.now() - timedelta(days=days_ago)
@@ -267,7 +276,37 @@ def test_the_developers_page_costs_the_same_few_queries_with_many_keys(
     # when there are ten more, then the page costs no more queries
     add_keys(10)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        assert admin_web.get("/developers/").status_code == 200
+        response = admin_web.get("/developers/")
+    assert response.status_code == 200
+    assert response.content.decode().count("(deactivated)") == 5
+
+
+def test_the_keys_list_says_who_created_each_key_and_who_has_left(admin_web, account, client_admin):
+    # given a key made by the admin, and one by a colleague deactivated since
+    ada = UserFactory(account=account, role=Role.CLIENT_ADMIN, full_name="Ada Lovelace", email="ada@acme.test")
+    theirs = api_key_create(
+        account=account, name="Ada's key", scopes=["read"], expires_at=None, actor=Principal.for_user(ada)
+    )
+    ours = api_key_create(
+        account=account, name="Our key", scopes=["read"], expires_at=None, actor=Principal.for_user(client_admin)
+    )
+    User.objects.filter(pk=ada.pk).update(is_active=False)
+
+    # when
+    html = admin_web.get("/developers/").content.decode()
+    usage_page = admin_web.get(f"/developers/api-keys/{theirs.api_key.pk}/").content.decode()
+
+    # then each row names its creator, and Ada's says she has left; her key is still active
+    row = re.search(rf'<tr id="key-usage-{theirs.api_key.pk}".*?</tr>', html, re.S).group(0)
+    assert "Ada Lovelace" in row
+    assert "ada@acme.test" in row
+    assert "(deactivated)" in row
+    assert "Active" in row
+    other = re.search(rf'<tr id="key-usage-{ours.api_key.pk}".*?</tr>', html, re.S).group(0)
+    assert client_admin.email in other
+    assert "(deactivated)" not in other
+    assert "Ada Lovelace" in usage_page
+    assert "(deactivated)" in usage_page
 
 
 # --- adding an endpoint, and its secret shown once ------------------------------------------------
@@ -316,7 +355,7 @@ def test_without_htmx_the_secret_comes_in_a_whole_page(admin_web, account):
         ({**NEW, "url": "http://hooks.acme.test/"}, "url", "Only https URLs are accepted."),
         ({**NEW, "url": "https://127.0.0.1/hook"}, "url", "127.0.0.1 is a loopback address"),
         ({**NEW, "url": "https://169.254.169.254/latest"}, "url", "169.254.169.254 is a link-local address"),
-        ({**NEW, "url": "https://localhost:8000/hook"}, "url", "localhost"),
+        ({**NEW, "url": "https://localhost:8000/hook"}, "url", "Destination not allowed"),
         ({**NEW, "url": "https://user:pw@hooks.acme.test/"}, "url", "Put no credentials in the URL."),
         ({**NEW, "url": ""}, "url", "This field is required."),
         ({**NEW, "events": []}, "events", "Choose at least one event type."),
@@ -569,6 +608,24 @@ def test_redelivering_a_failed_delivery_sends_the_same_event_again(
     assert AuditLog.objects.filter(action="webhook.redelivered").count() == 1
 
 
+def test_the_delivery_log_page_never_says_what_a_name_resolves_to(admin_web, account, settings, monkeypatch, committed):
+    # given an endpoint on an internal name that resolves to the server's loopback
+    fake_dns(monkeypatch)[0]["vm"] = ["127.0.0.1"]
+    admin_web.post("/developers/webhooks/new/", {"url": "http://vm:8080/hook", "events": ["lead.created"]}, **HTMX)
+    endpoint = WebhookEndpoint.objects.get(account=account)
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+
+    # when the admin sends a test event and opens the log
+    sent = committed(lambda: admin_web.post(f"/developers/webhooks/{endpoint.pk}/test/"))
+    html = admin_web.get(f"/developers/webhooks/{endpoint.pk}/").content.decode()
+
+    # then the attempt says the destination is not allowed, and nothing more
+    assert sent.status_code == 302
+    assert "Destination not allowed" in html
+    assert "127.0.0.1" not in html
+    assert "resolves" not in html
+
+
 def test_redelivering_goes_back_to_the_page_of_the_log_it_was_clicked_on(admin_web, endpoint, delivery):
     referer = f"http://testserver/developers/webhooks/{endpoint.pk}/?page=2&status=failed"
     response = admin_web.post(f"/developers/webhooks/deliveries/{delivery.pk}/redeliver/", HTTP_REFERER=referer)
@@ -670,11 +727,16 @@ def test_an_empty_list_says_what_to_do(admin_web):
 # --- Zapier's subscriptions -----------------------------------------------------------------------
 
 
-def test_zapier_subscriptions_are_shown_read_only(admin_web, account):
-    # given a Zap's REST hook with a failed delivery
-    zap = WebhookEndpointFactory.create(
+@pytest.fixture
+def zap(account) -> WebhookEndpoint:
+    """A Zap's REST hook subscription to new leads."""
+    return WebhookEndpointFactory.create(
         account=account, source=EndpointSource.ZAPIER, url="https://hooks.zapier.com/hooks/standard/1/abc"
     )
+
+
+def test_a_zapier_subscriptions_settings_stay_zapiers(admin_web, zap):
+    # given a Zap's REST hook with a failed delivery
     delivery = EventDeliveryFactory.create(endpoint=zap, status=DeliveryStatus.FAILED)
     before = snapshot(zap)
 
@@ -682,21 +744,19 @@ def test_zapier_subscriptions_are_shown_read_only(admin_web, account):
     listing = admin_web.get("/developers/webhooks/").content.decode()
     detail = admin_web.get(f"/developers/webhooks/{zap.pk}/").content.decode()
 
-    # then it is listed under Zapier, with its log and no control to change it
+    # then it is listed under Zapier, with its log and no control to change its settings
     zapier_section = listing.split('id="zapier-title"')[1]
     assert zap.url in zapier_section
     assert f"/developers/webhooks/{zap.pk}/edit/" not in listing
     assert "Zapier manages this subscription" in detail
-    for control in ("Send a test event", "Rotate the secret", "Redeliver", "Delete", "/edit/"):
+    for control in ("Send a test event", "Rotate the secret", "Redeliver", "/edit/"):
         assert control not in detail, control
 
-    # and changes posted anyway are refused, and nothing changes
+    # and changes to its settings posted anyway are refused, and nothing changes
     for url, data in [
         (f"/developers/webhooks/{zap.pk}/edit/", NEW),
         (f"/developers/webhooks/{zap.pk}/rotate/", {"overlap_seconds": "0"}),
-        (f"/developers/webhooks/{zap.pk}/turn-off/", {}),
         (f"/developers/webhooks/{zap.pk}/test/", {}),
-        (f"/developers/webhooks/{zap.pk}/delete/", {}),
         (f"/developers/webhooks/deliveries/{delivery.pk}/redeliver/", {}),
     ]:
         response = admin_web.post(url, data, **HTMX)
@@ -705,3 +765,99 @@ def test_zapier_subscriptions_are_shown_read_only(admin_web, account):
     assert admin_web.get(f"/developers/webhooks/{zap.pk}/edit/").status_code == 409
     assert snapshot(zap) == before
     assert EventDelivery.objects.filter(endpoint=zap).count() == 1
+
+
+def test_the_admin_turns_a_zapier_subscription_off_and_it_receives_nothing(
+    admin_web, account, client_admin, receiver, committed
+):
+    # given a Zap subscribed to new leads at a local stand-in for Zapier
+    zap = WebhookEndpointFactory.create(
+        account=account, source=EndpointSource.ZAPIER, url=receiver.url_for("/zap"), events=["lead.created"]
+    )
+    receiver.expect_request("/zap", method="POST").respond_with_data("ok")
+    detail = admin_web.get(f"/developers/webhooks/{zap.pk}/").content.decode()
+    assert re.search(rf'action="/developers/webhooks/{zap.pk}/turn-off/" data-confirm="Turn off this Zapier', detail)
+
+    # when the admin turns it off, and a lead is created
+    response = admin_web.post(f"/developers/webhooks/{zap.pk}/turn-off/")
+    committed(lambda: lead_create(account=account, actor=Principal.platform_key(), name="Not for the Zap"))
+
+    # then it is off, audited as the admin's change, and nothing was sent to it
+    assert response.status_code == 302
+    zap.refresh_from_db()
+    assert (zap.is_active, zap.disabled_reason) == (False, DisabledReason.MANUAL)
+    audit = AuditLog.objects.get(action="webhook.updated", target_id=str(zap.pk))
+    assert audit.metadata["fields"] == ["is_active"]
+    assert audit.actor_user == client_admin
+    assert receiver.log == []
+    assert not EventDelivery.objects.filter(endpoint=zap).exists()
+    assert "Turned off by a person" in admin_web.get(f"/developers/webhooks/{zap.pk}/").content.decode()
+
+    # when they turn it on again, then the next lead reaches the Zap
+    assert admin_web.post(f"/developers/webhooks/{zap.pk}/turn-on/").status_code == 302
+    committed(lambda: lead_create(account=account, actor=Principal.platform_key(), name="For the Zap"))
+    assert len(receiver.log) == 1
+    assert receiver.log[0][0].json["data"]["name"] == "For the Zap"
+
+
+def test_the_admin_deletes_a_zapier_subscription_after_confirming(admin_web, client_admin, zap):
+    # given a Zap's hook with a delivery log, and its page asks before deleting
+    EventDeliveryFactory.create(endpoint=zap, status=DeliveryStatus.FAILED)
+    detail = admin_web.get(f"/developers/webhooks/{zap.pk}/").content.decode()
+    assert re.search(
+        rf'action="/developers/webhooks/{zap.pk}/delete/" data-confirm="Delete the Zapier subscription', detail
+    )
+
+    # when the admin deletes it
+    response = admin_web.post(f"/developers/webhooks/{zap.pk}/delete/")
+
+    # then it is gone with its log, audited like any endpoint's deletion
+    assert response.status_code == 302
+    assert response["Location"] == "/developers/webhooks/"
+    assert not WebhookEndpoint.objects.exists()
+    assert not EventDelivery.objects.exists()
+    audit = AuditLog.objects.get(action="webhook.deleted")
+    assert (audit.target_id, audit.metadata["source"], audit.actor_user) == (str(zap.pk), "zapier", client_admin)
+    assert any("Deleted the Zapier subscription" in notice for notice in notices(response))
+
+
+@pytest.mark.parametrize("who", ["member", "viewer"])
+def test_a_user_or_viewer_cannot_turn_off_or_delete_a_zapier_subscription(request, web, who, zap):
+    # given a USER or VIEWER of the tenant
+    browser = web(request.getfixturevalue(who))
+    before = snapshot(zap)
+
+    # when they post the admin's actions, then each is refused and nothing changes
+    for action in ("turn-off", "turn-on", "delete"):
+        assert browser.post(f"/developers/webhooks/{zap.pk}/{action}/").status_code == 403, action
+    assert snapshot(zap) == before
+    assert not AuditLog.objects.filter(action__startswith="webhook.").exists()
+
+
+def test_another_tenants_zapier_subscription_answers_404_and_stays(admin_web, other_account):
+    # given a Zap's hook of another tenant
+    theirs = WebhookEndpointFactory.create(account=other_account, source=EndpointSource.ZAPIER)
+    before = snapshot(theirs)
+
+    # when the admin aims the new actions at it, then each is 404 and nothing of theirs changes
+    for action in ("turn-off", "turn-on", "delete"):
+        assert admin_web.post(f"/developers/webhooks/{theirs.pk}/{action}/").status_code == 404, action
+    assert snapshot(theirs) == before
+    assert not AuditLog.objects.filter(action__startswith="webhook.").exists()
+
+
+def test_a_disabled_tenants_admin_cannot_turn_off_or_delete_a_zapier_subscription(admin_web, account, zap):
+    # given the admin's page open while platform staff deactivate the tenant
+    Account.objects.filter(pk=account.pk).update(is_active=False)
+    before = snapshot(zap)
+
+    # when the open session posts the actions
+    for action in ("turn-off", "delete"):
+        response = admin_web.post(f"/developers/webhooks/{zap.pk}/{action}/")
+
+        # then each is refused, and nothing changes or is audited
+        assert response.status_code in (302, 401, 403), action
+        if response.status_code == 302:  # to the sign-in page, not back to the page with a success notice
+            assert not response["Location"].startswith("/developers/"), action
+    assert snapshot(zap) == before
+    assert not AuditLog.objects.filter(action__startswith="webhook.").exists()

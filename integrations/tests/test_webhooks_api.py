@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import pytest
 from django.db import connection
@@ -13,6 +14,8 @@ from django.utils import timezone
 from werkzeug import Response
 
 from accounts.models import AuditLog
+from core.outbound import DESTINATION_NOT_ALLOWED
+from core.tests.resolver import fake_dns
 from integrations.models import DeliveryStatus, DisabledReason, EventDelivery, EventDeliveryAttempt, WebhookEndpoint
 from integrations.services.webhooks import MAX_ENDPOINTS_PER_ACCOUNT
 from integrations.tests.conftest import verify_standard_webhook
@@ -373,6 +376,67 @@ def test_a_test_event_is_sent_signed_to_this_endpoint_only(admin_api, account, r
     delivery = EventDelivery.objects.get()
     assert (delivery.status, delivery.attempts.get().response_excerpt) == (DeliveryStatus.SUCCEEDED, "pong")
     assert AuditLog.objects.filter(action="webhook.tested").exists()
+
+
+def test_the_test_event_and_the_delivery_log_never_say_what_a_name_resolves_to(
+    admin_api, account, receiver, settings, monkeypatch, committed, caplog
+):
+    # given an endpoint saved on an internal name, which resolves to the server's loopback
+    fake_dns(monkeypatch)[0]["vm"] = ["127.0.0.1"]
+    created = admin_api.post(
+        "/api/v1/webhooks", {"url": f"http://vm:{receiver.port}/hook", "events": ["lead.created"]}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    receiver.expect_request("/hook").respond_with_data("ok")
+    caplog.set_level(logging.WARNING)
+
+    # when the admin sends a test event, then reads the delivery log
+    answer = committed(lambda: admin_api.post(f"/api/v1/webhooks/{created.json()['id']}/test"))
+    log = admin_api.get(f"/api/v1/webhooks/{created.json()['id']}/deliveries")
+
+    # then nothing was sent, and neither answer names the address or the resolution
+    assert receiver.log == []
+    assert answer.status_code == 202
+    assert log.json()["results"][0]["attempts"][0]["error"] == DESTINATION_NOT_ALLOWED
+    for text in (answer.content.decode(), log.content.decode()):
+        assert "127.0.0.1" not in text
+        assert "resolves" not in text
+    # but the server log does
+    assert "vm resolves to a blocked address: 127.0.0.1" in "".join(str(record.msg) for record in caplog.records)
+
+
+def test_saving_a_name_that_resolves_inside_says_nothing_of_its_address(admin_api, settings, monkeypatch):
+    # given production's guard, and a name the server resolves to a private address
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    fake_dns(monkeypatch)[0]["crm.internal"] = ["10.0.0.5"]
+
+    # when the admin saves it, then changes it to another such name
+    created = admin_api.post("/api/v1/webhooks", {**BODY, "url": "http://crm.internal/hook"}, format="json")
+    changed = admin_api.patch(
+        f"/api/v1/webhooks/{created.json()['id']}", {"url": "http://crm.internal/other"}, format="json"
+    )
+
+    # then names are only checked when a request is made: neither answer names an address
+    assert (created.status_code, changed.status_code) == (201, 200)
+    for response in (created, changed):
+        assert "10.0.0.5" not in response.content.decode()
+        assert "resolves" not in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8000/hook", "http://api.localhost/hook"])
+def test_saving_a_localhost_url_is_refused_without_naming_its_address(admin_api, settings, url):
+    # given production's guard
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+
+    # when
+    response = admin_api.post("/api/v1/webhooks", {**BODY, "url": url}, format="json")
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["details"]["url"] == [DESTINATION_NOT_ALLOWED]
+    assert "127.0.0.1" not in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
 
 
 def test_a_turned_off_endpoint_cannot_be_tested_or_redelivered_to(admin_api, account):

@@ -17,6 +17,7 @@ from accounts.services.api_keys import api_key_create
 from agents.models import ExecutionStatus
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
 from conftest import USING_POSTGRES
+from core.outbound import DESTINATION_NOT_ALLOWED
 from core.principals import Principal
 from inbox.models import Contact, Conversation, Lead, Message
 from inbox.services.crm import lead_create
@@ -34,6 +35,12 @@ ZAPIER = "/api/v1/integrations/zapier"
 def zapier(key_client_for, account):
     """Zapier's calls, with a read+write key of the tenant."""
     return key_client_for(account, ["read", "write"])
+
+
+@pytest.fixture
+def zapier_admin(key_client_for, account):
+    """Zapier's calls with the key its app is connected with: `admin` as well, to subscribe hooks."""
+    return key_client_for(account, ["read", "write", "admin"])
 
 
 @pytest.fixture
@@ -205,9 +212,9 @@ def test_polling_queries_use_the_tenant_time_indexes(account, other_account):
 # --- REST hooks ---------------------------------------------------------------------------------------
 
 
-def test_subscribe_then_an_event_reaches_the_hook_with_the_polling_fields(zapier, account, receiver, committed):
+def test_subscribe_then_an_event_reaches_the_hook_with_the_polling_fields(zapier_admin, account, receiver, committed):
     # given a Zap subscribed to new leads
-    response = zapier.post(
+    response = zapier_admin.post(
         f"{ZAPIER}/hooks", {"target_url": receiver.url_for("/zap"), "event": "new_lead"}, format="json"
     )
     assert response.status_code == 201, response.json()
@@ -223,12 +230,14 @@ def test_subscribe_then_an_event_reaches_the_hook_with_the_polling_fields(zapier
     # then the hook's data is exactly the item the polling trigger shows
     payload = json.loads(receiver.log[0][0].get_data())
     assert payload["type"] == "lead.created"
-    polled = zapier.get(f"{ZAPIER}/triggers/new-lead").json()[0]
+    polled = zapier_admin.get(f"{ZAPIER}/triggers/new-lead").json()[0]
     assert payload["data"] == polled
 
 
-def test_message_received_hooks_get_inbound_messages(zapier, receiver, channel, sample, post_webhook):
-    zapier.post(f"{ZAPIER}/hooks", {"target_url": receiver.url_for("/zap"), "event": "message_received"}, format="json")
+def test_message_received_hooks_get_inbound_messages(zapier_admin, receiver, channel, sample, post_webhook):
+    zapier_admin.post(
+        f"{ZAPIER}/hooks", {"target_url": receiver.url_for("/zap"), "event": "message_received"}, format="json"
+    )
     receiver.expect_request("/zap").respond_with_data("ok")
 
     post_webhook(sample("text"))
@@ -238,10 +247,12 @@ def test_message_received_hooks_get_inbound_messages(zapier, receiver, channel, 
     assert sorted(payload["data"]) == sorted(MESSAGE_FIELDS)
 
 
-def test_agent_executed_hooks_get_the_polling_fields(zapier, account, receiver, committed):
+def test_agent_executed_hooks_get_the_polling_fields(zapier_admin, account, receiver, committed):
     from agents.services.executions import ExecutionReport, execution_record
 
-    zapier.post(f"{ZAPIER}/hooks", {"target_url": receiver.url_for("/zap"), "event": "agent_executed"}, format="json")
+    zapier_admin.post(
+        f"{ZAPIER}/hooks", {"target_url": receiver.url_for("/zap"), "event": "agent_executed"}, format="json"
+    )
     receiver.expect_request("/zap").respond_with_data("ok")
     agent = AgentFactory(account=account)
 
@@ -251,11 +262,11 @@ def test_agent_executed_hooks_get_the_polling_fields(zapier, account, receiver, 
     assert len(receiver.log) == 1
     payload = json.loads(receiver.log[0][0].get_data())
     assert payload["type"] == "agent.execution.finished"
-    assert payload["data"] == zapier.get(f"{ZAPIER}/triggers/agent-executed").json()[0]
+    assert payload["data"] == zapier_admin.get(f"{ZAPIER}/triggers/agent-executed").json()[0]
 
 
-def test_a_410_from_the_hook_unsubscribes_it(zapier, account, receiver, committed):
-    hook = zapier.post(
+def test_a_410_from_the_hook_unsubscribes_it(zapier_admin, account, receiver, committed):
+    hook = zapier_admin.post(
         f"{ZAPIER}/hooks", {"target_url": receiver.url_for("/zap"), "event": "new_lead"}, format="json"
     ).json()
     receiver.expect_request("/zap").respond_with_response(Response("", status=410))
@@ -265,14 +276,14 @@ def test_a_410_from_the_hook_unsubscribes_it(zapier, account, receiver, committe
     assert not WebhookEndpoint.objects.filter(pk=hook["id"]).exists()
 
 
-def test_unsubscribe_removes_only_zapier_hooks_of_the_tenant(zapier, account, other_account):
+def test_unsubscribe_removes_only_zapier_hooks_of_the_tenant(zapier_admin, account, other_account):
     mine = WebhookEndpointFactory(account=account, source=EndpointSource.ZAPIER)
     api_endpoint = WebhookEndpointFactory(account=account, source=EndpointSource.API)
     theirs = WebhookEndpointFactory(account=other_account, source=EndpointSource.ZAPIER)
 
-    assert zapier.delete(f"{ZAPIER}/hooks/{api_endpoint.pk}").status_code == 404
-    assert zapier.delete(f"{ZAPIER}/hooks/{theirs.pk}").status_code == 404
-    assert zapier.delete(f"{ZAPIER}/hooks/{mine.pk}").status_code == 204
+    assert zapier_admin.delete(f"{ZAPIER}/hooks/{api_endpoint.pk}").status_code == 404
+    assert zapier_admin.delete(f"{ZAPIER}/hooks/{theirs.pk}").status_code == 404
+    assert zapier_admin.delete(f"{ZAPIER}/hooks/{mine.pk}").status_code == 204
 
     assert set(WebhookEndpoint.objects.values_list("pk", flat=True)) == {api_endpoint.pk, theirs.pk}
     assert AuditLog.objects.filter(action="webhook.deleted", target_id=str(mine.pk)).exists()
@@ -287,11 +298,24 @@ def test_unsubscribe_removes_only_zapier_hooks_of_the_tenant(zapier, account, ot
         ({"event": "new_lead"}, "target_url"),
     ],
 )
-def test_subscribe_with_bad_input_is_400(zapier, body, field):
-    response = zapier.post(f"{ZAPIER}/hooks", body, format="json")
+def test_subscribe_with_bad_input_is_400(zapier_admin, body, field):
+    response = zapier_admin.post(f"{ZAPIER}/hooks", body, format="json")
 
     assert response.status_code == 400
     assert field in response.json()["details"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_subscribing_a_localhost_hook_is_refused_without_naming_its_address(zapier_admin, settings):
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+
+    response = zapier_admin.post(
+        f"{ZAPIER}/hooks", {"target_url": "http://localhost:9000/zap", "event": "new_lead"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["details"]["target_url"] == [DESTINATION_NOT_ALLOWED]
+    assert "127.0.0.1" not in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
 
 
@@ -305,6 +329,52 @@ def test_a_read_only_key_polls_but_cannot_subscribe_or_act(read_only, account):
     assert read_only.post(f"{ZAPIER}/actions/create-lead", {"name": "X"}, format="json").status_code == 403
     assert WebhookEndpoint.objects.count() == 1
     assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize("caller", ["user_jwt", "write_key"])
+def test_a_user_or_a_write_key_cannot_subscribe_or_unsubscribe_a_hook(
+    caller, client_for, key_client_for, member, account
+):
+    # given a USER of the tenant (signed in) or a key with read and write, and a Zap's existing hook
+    browser = client_for(member) if caller == "user_jwt" else key_client_for(account, ["read", "write"])
+    hook = WebhookEndpointFactory(account=account, source=EndpointSource.ZAPIER)
+    audit_rows = AuditLog.objects.count()
+
+    # when they subscribe their own URL to the customers' messages, or remove the hook
+    subscribed = browser.post(
+        f"{ZAPIER}/hooks", {"target_url": "https://collector.example/x", "event": "message_received"}, format="json"
+    )
+    removed = browser.delete(f"{ZAPIER}/hooks/{hook.pk}")
+
+    # then both are refused with the API's error shape, and nothing was made, removed or audited
+    for response in (subscribed, removed):
+        assert response.status_code == 403
+        assert response.json()["code"] == "permission_denied"
+    assert list(WebhookEndpoint.objects.values_list("pk", flat=True)) == [hook.pk]
+    assert AuditLog.objects.count() == audit_rows
+
+
+@pytest.mark.parametrize("caller", ["client_admin_jwt", "admin_key"])
+def test_a_client_admin_or_an_admin_key_subscribes_and_unsubscribes(
+    caller, client_for, key_client_for, client_admin, account
+):
+    # given the tenant's CLIENT_ADMIN (signed in) or a key with the `admin` scope
+    api = client_for(client_admin) if caller == "client_admin_jwt" else key_client_for(account, ["admin"])
+
+    # when it subscribes a hook
+    response = api.post(
+        f"{ZAPIER}/hooks",
+        {"target_url": "https://hooks.zapier.com/hooks/standard/1/a/", "event": "new_lead"},
+        format="json",
+    )
+
+    # then the hook exists, audited; and it can remove it again
+    assert response.status_code == 201, response.json()
+    hook = WebhookEndpoint.objects.get(pk=response.json()["id"])
+    assert (hook.account, hook.source) == (account, EndpointSource.ZAPIER)
+    assert AuditLog.objects.filter(action="webhook.created", target_id=str(hook.pk)).exists()
+    assert api.delete(f"{ZAPIER}/hooks/{hook.pk}").status_code == 204
+    assert not WebhookEndpoint.objects.exists()
 
 
 # --- create-lead, idempotent ------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ once, at creation and rotation), a test event, deleting it, and its delivery log
 
 Every rule (which URLs may be called, which event types exist, at most 50 endpoints, no test or
 redelivery while an endpoint is off) is the webhook services', the same ones the API calls. Zapier's
-REST hook subscriptions are endpoints too; Zapier creates and removes them, so here they are only
-shown, and every change to one is refused.
+REST hook subscriptions are endpoints too: Zapier sets their URL and events, so those (and the secret,
+test events and redelivery) are not changed here, but an admin can turn one off or on, or delete it,
+like any endpoint; the Zap then receives nothing from SkyBot Inbox.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ DELIVERIES_PER_PAGE = 20
 # A pending delivery not attempted yet, or touched this recently (queued, redelivered, just failed
 # with a retry due in seconds), is followed: its log reloads itself to show how it went.
 FOLLOW_UP = timedelta(minutes=1)
-ZAPIER_MANAGED = "Zapier manages this subscription: it goes away when its Zap is turned off. Change it in Zapier."
+ZAPIER_MANAGED = (
+    "Zapier manages this subscription's URL and events: change them in Zapier. You can turn it off or delete it."
+)
 
 
 # --- lookups --------------------------------------------------------------------------------------
@@ -71,7 +74,8 @@ def _endpoint(request: PageRequest, pk: int) -> WebhookEndpoint:
 
 
 def _editable(request: PageRequest, pk: int) -> WebhookEndpoint:
-    """An endpoint a person may change here: Zapier's subscriptions are Zapier's to change."""
+    """An endpoint a person may change here: a Zapier subscription's settings are Zapier's to change
+    (turning it off or deleting it takes `_endpoint` only)."""
     endpoint = _endpoint(request, pk)
     if endpoint.source == EndpointSource.ZAPIER:
         raise Conflict(ZAPIER_MANAGED, code="managed_by_zapier")
@@ -291,7 +295,7 @@ def webhook_turn_off(request: PageRequest, pk: int) -> HttpResponse:
 
 def _set_active(request: PageRequest, pk: int, *, active: bool) -> HttpResponse:
     endpoint = webhook_endpoint_update(
-        endpoint=_editable(request, pk),
+        endpoint=_endpoint(request, pk),
         actor=request.principal,
         context=RequestContext.from_request(request),
         is_active=active,
@@ -310,10 +314,17 @@ def _set_active(request: PageRequest, pk: int, *, active: bool) -> HttpResponse:
 @page(role=Role.CLIENT_ADMIN)
 @require_POST
 def webhook_delete(request: PageRequest, pk: int) -> HttpResponse:
-    endpoint = _editable(request, pk)
-    url = endpoint.url
+    endpoint = _endpoint(request, pk)
+    url, zapier = endpoint.url, endpoint.source == EndpointSource.ZAPIER
     webhook_endpoint_delete(endpoint=endpoint, actor=request.principal, context=RequestContext.from_request(request))
-    messages.success(request, f"Deleted the endpoint {url} and its delivery log: nothing more is sent to it.")
+    if zapier:
+        messages.success(
+            request,
+            f"Deleted the Zapier subscription {url} and its delivery log: its Zap receives nothing more. "
+            "Turn the Zap off in Zapier too.",
+        )
+    else:
+        messages.success(request, f"Deleted the endpoint {url} and its delivery log: nothing more is sent to it.")
     return redirect("developers_web:webhooks")
 
 

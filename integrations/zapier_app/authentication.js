@@ -25,8 +25,8 @@ module.exports = {
       required: true,
       helpText:
         'An API key of your SkyBot Inbox account (Settings → API keys), starting with `sk_live_`. ' +
-        'Give it the `read` and `write` scopes: `read` for the triggers, `write` for instant ' +
-        'triggers and the actions.',
+        'Give it the `read`, `write` and `admin` scopes: `read` for the triggers, `write` for the ' +
+        'actions, `admin` for instant triggers (they subscribe a hook that receives your events).',
     },
   ],
   test,

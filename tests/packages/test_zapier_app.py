@@ -104,7 +104,8 @@ def whatsapp(platform: Platform) -> Iterator[list[dict[str, object]]]:
 
 
 def zapier_api_key(platform: Platform) -> str:
-    """A read+write key of the demo account, made as its admin would: sign in, then create the key."""
+    """The demo account's key for the app (read, write, and admin for the instant triggers' hooks), made as
+    its admin would: sign in, then create the key."""
     signed_in = httpx.post(
         f"{platform.url}/api/v1/auth/token",
         json={"email": "admin@demo.skybot.local", "password": DEMO_PASSWORD},
@@ -113,7 +114,7 @@ def zapier_api_key(platform: Platform) -> str:
     assert signed_in.status_code == 200, signed_in.text
     created = httpx.post(
         f"{platform.url}/api/v1/api-keys",
-        json={"name": "Zapier app tests", "scopes": ["read", "write"]},
+        json={"name": "Zapier app tests", "scopes": ["read", "write", "admin"]},
         headers={"Authorization": f"Bearer {signed_in.json()['access']}"},
         timeout=10,
     )

@@ -44,7 +44,7 @@ const API_KEY = process.env.SKYBOT_API_KEY || '';
 const LIVE_SKIP =
   SERVER_URL && API_KEY
     ? false
-    : 'no live server: set SKYBOT_URL and SKYBOT_API_KEY (a key with the read and write scopes)';
+    : 'no live server: set SKYBOT_URL and SKYBOT_API_KEY (a key with the read, write and admin scopes)';
 
 const authData = (overrides = {}) => ({ base_url: SERVER_URL, api_key: API_KEY, ...overrides });
 

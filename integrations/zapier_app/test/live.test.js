@@ -1,7 +1,7 @@
 'use strict';
 
 /**
- * Against a live SkyBot Inbox (SKYBOT_URL, SKYBOT_API_KEY with the read and write scopes): every
+ * Against a live SkyBot Inbox (SKYBOT_URL, SKYBOT_API_KEY with the read, write and admin scopes): every
  * request the app makes is a real HTTP request to that server. `tests/packages/test_zapier_app.py`
  * starts one and runs these; by hand, point them at `make run` with a key of the demo account.
  */
