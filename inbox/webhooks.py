@@ -3,11 +3,16 @@
 The POST path is deliberately lean — a plain Django view, one signature check, one INSERT, one
 enqueue — because acknowledging fast is what keeps Meta from redelivering. Processing happens in
 `inbox.tasks.process_inbound_events`, in batches.
+
+An unauthenticated notification cannot make the server work harder than a genuine one: it names
+at most `MAX_NUMBERS_PER_DELIVERY` numbers, whose secrets come from one query, before its
+signature is checked.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +35,11 @@ logger = structlog.get_logger(__name__)
 _SECRET_TTL_SECONDS = 30.0
 _secret_cache: dict[str, tuple[float, str]] = {}
 _NUMBER_MAX_LENGTH = Channel._meta.get_field("phone_number_id").max_length or 32
-_LOOKUP_CHUNK = 500
+# Meta sends one business account's changes per notification, each naming the number it concerns;
+# a delivery naming more numbers than this is refused before any database work (see
+# docs/whatsapp.md), so a forged body cannot make the check look up thousands of numbers.
+MAX_NUMBERS_PER_DELIVERY = 10
+_SIGNATURE = re.compile(r"sha256=[0-9a-fA-F]{64}")
 
 
 def app_secrets_for(phone_number_ids: set[str]) -> set[str]:
@@ -48,13 +57,14 @@ def app_secrets_for(phone_number_ids: set[str]) -> set[str]:
         else:
             missing.add(number)
     if missing:
-        # Only what fits the column can be a channel's number; ask in chunks, so a body naming
-        # thousands of numbers stays under the database's parameter limit.
-        lookups = sorted(n for n in missing if n and len(n) <= _NUMBER_MAX_LENGTH)
+        # Only what fits the column can be a channel's number; callers pass at most
+        # MAX_NUMBERS_PER_DELIVERY numbers, so this is one query.
+        lookups = [n for n in missing if n and len(n) <= _NUMBER_MAX_LENGTH]
         known: dict[str, str] = {}
-        for start in range(0, len(lookups), _LOOKUP_CHUNK):
-            chunk = lookups[start : start + _LOOKUP_CHUNK]
-            known.update(Channel.objects.filter(phone_number_id__in=chunk).values_list("phone_number_id", "app_secret"))
+        if lookups:
+            known.update(
+                Channel.objects.filter(phone_number_id__in=lookups).values_list("phone_number_id", "app_secret")
+            )
         for number in missing:
             secret = known.get(number) or settings.WHATSAPP_APP_SECRET
             if number in known:
@@ -77,9 +87,10 @@ def verify_token_matches(token: str) -> bool:
     )
 
 
-def _phone_number_ids(payload: Any) -> set[str]:
+def _phone_number_ids(payload: Any) -> set[str] | None:
     """Every phone number id the delivery names: ingestion applies each entry to its own number's
-    channel, so each one must be covered by the signature."""
+    channel, so each one must be covered by the signature. None when it names more than
+    MAX_NUMBERS_PER_DELIVERY (the count stops there)."""
     numbers: set[str] = set()
     entries = payload.get("entry") if isinstance(payload, dict) else None
     for entry in entries if isinstance(entries, list) else []:
@@ -88,6 +99,8 @@ def _phone_number_ids(payload: Any) -> set[str]:
             value = change.get("value") if isinstance(change, dict) else None
             metadata = value.get("metadata") if isinstance(value, dict) else None
             numbers.add(str(metadata.get("phone_number_id") or "") if isinstance(metadata, dict) else "")
+            if len(numbers) > MAX_NUMBERS_PER_DELIVERY:
+                return None
     return numbers or {""}
 
 
@@ -101,6 +114,7 @@ class Outcome:
 
 
 ACCEPTED = Outcome(200)
+SIGNATURE_INVALID = Outcome(401, "signature_invalid", "The signature does not match the body.")
 
 
 def accept_notification(*, body: bytes, signature: str) -> Outcome:
@@ -108,16 +122,26 @@ def accept_notification(*, body: bytes, signature: str) -> Outcome:
     Django view and the WSGI fast path (`inbox.fastpath`)."""
     if not signature:
         return Outcome(401, "signature_missing", "X-Hub-Signature-256 header is required.")
+    if not _SIGNATURE.fullmatch(signature):
+        return SIGNATURE_INVALID
     try:
         text = body.decode("utf-8")
         payload = json.loads(text)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: `[[[[...`
         return Outcome(400, "malformed_json", "The body is not valid JSON.")
+    numbers = _phone_number_ids(payload)
+    if numbers is None:
+        logger.warning("whatsapp_webhook_too_many_numbers", limit=MAX_NUMBERS_PER_DELIVERY)
+        return Outcome(
+            400,
+            "too_many_numbers",
+            f"A notification may name at most {MAX_NUMBERS_PER_DELIVERY} phone numbers.",
+        )
     # Numbers with different secrets (one tenant's own app and another's) can never share a valid
     # signature: a tenant that knows its own app secret cannot sign events into another's number.
-    secrets = app_secrets_for(_phone_number_ids(payload))
+    secrets = app_secrets_for(numbers)
     if not all(signature_valid(body=body, header=signature, secret=secret) for secret in secrets):
-        return Outcome(401, "signature_invalid", "The signature does not match the body.")
+        return SIGNATURE_INVALID
     store_delivery(text)
     schedule_drain()
     return ACCEPTED
