@@ -6,7 +6,8 @@ enqueue — because acknowledging fast is what keeps Meta from redelivering. Pro
 
 An unauthenticated notification cannot make the server work harder than a genuine one: it names
 at most `MAX_NUMBERS_PER_DELIVERY` numbers, whose secrets come from one query, before its
-signature is checked.
+signature is checked. The subscription check finds a channel's own verify token by its keyed
+digest, in one query whatever the number of channels, and decrypts no other channel's token.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
+from core.crypto import DecryptionError
 from core.exceptions import error_body
-from inbox.models import Channel, InboundWebhookEvent, WebhookEventStatus
+from core.hashing import keyed_digests
+from inbox.models import VERIFY_TOKEN_PURPOSE, Channel, InboundWebhookEvent, WebhookEventStatus
 from inbox.tasks import schedule_drain
 from inbox.whatsapp import signature_valid
 
@@ -78,13 +81,18 @@ def forget_app_secret(phone_number_id: str) -> None:
 
 
 def verify_token_matches(token: str) -> bool:
-    """The default verify token, or any channel's own."""
+    """The default verify token, or a channel's own: one indexed query by the token's keyed digest
+    (under SECRET_KEY and its fallbacks); only a channel whose digest matches has its token
+    decrypted, and compared in constant time."""
     if settings.WHATSAPP_VERIFY_TOKEN and constant_time_compare(token, settings.WHATSAPP_VERIFY_TOKEN):
         return True
-    return any(
-        constant_time_compare(token, own)
-        for own in Channel.objects.exclude(verify_token="").values_list("verify_token", flat=True)
-    )
+    digests = keyed_digests(token, purpose=VERIFY_TOKEN_PURPOSE)
+    candidates = Channel.objects.filter(verify_token_digest__in=digests).values_list("verify_token", flat=True)
+    try:
+        return any(constant_time_compare(token, own) for own in candidates)
+    except DecryptionError:
+        logger.warning("whatsapp_verify_token_undecryptable")
+        return False
 
 
 def _phone_number_ids(payload: Any) -> set[str] | None:

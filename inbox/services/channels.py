@@ -10,7 +10,7 @@ from accounts.models import Account
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError
 from core.principals import Principal
-from inbox.models import Channel
+from inbox.models import Channel, verify_token_digest
 from inbox.webhooks import forget_app_secret
 
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token")
@@ -54,3 +54,15 @@ def channel_update(*, channel: Channel, actor: Principal, context: RequestContex
     )
     forget_app_secret(channel.phone_number_id)
     return channel
+
+
+def channel_verify_token_digests_refresh() -> int:
+    """Rewrite every own verify token's digest under the current SECRET_KEY (after rotating it);
+    answers how many changed."""
+    changed = 0
+    for channel in Channel.objects.exclude(verify_token="").only("pk", "verify_token", "verify_token_digest"):
+        digest = verify_token_digest(channel.verify_token)
+        if digest != channel.verify_token_digest:
+            Channel.objects.filter(pk=channel.pk).update(verify_token_digest=digest)
+            changed += 1
+    return changed
