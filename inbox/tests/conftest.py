@@ -21,7 +21,7 @@ from werkzeug import Request, Response
 from accounts.models import Account
 from inbox.models import Channel
 from inbox.tests.factories import ChannelFactory
-from inbox.webhooks import _secret_cache
+from inbox.webhooks import forget_app_secrets
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_PHONE_NUMBER_ID = "106540352242922"
@@ -34,7 +34,7 @@ def _whatsapp_settings(settings: Any) -> None:
     settings.WHATSAPP_APP_SECRET = APP_SECRET
     settings.WHATSAPP_VERIFY_TOKEN = VERIFY_TOKEN
     settings.N8N_MASTER_ROUTER_URL = ""
-    _secret_cache.clear()
+    forget_app_secrets()
 
 
 @pytest.fixture
