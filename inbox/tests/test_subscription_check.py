@@ -42,7 +42,9 @@ def _break_ciphertexts(channels: list[Channel]) -> None:
 def numbers(account, other_account) -> list[Channel]:
     """50 numbers across two tenants, each with its own verify token."""
     return [
-        ChannelFactory(account=account if n % 2 else other_account, verify_token=f"own-verify-token-of-number-{n}")
+        ChannelFactory.create(
+            account=account if n % 2 else other_account, verify_token=f"own-verify-token-of-number-{n}"
+        )
         for n in range(50)
     ]
 

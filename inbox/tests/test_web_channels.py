@@ -293,3 +293,20 @@ def test_saving_an_unchanged_number_records_nothing(admin_web, account):
 
     assert "Nothing to save: Main is as it was." in response.content.decode()
     assert not AuditLog.objects.filter(action="channel.updated").exists()
+
+
+def test_meta_out_of_reach_keeps_the_form_and_says_to_try_again(admin_web, httpserver, settings):
+    # given a Graph API that answers 503
+    settings.GRAPH_API_BASE_URL = httpserver.url_for("/v21.0")
+    httpserver.expect_request("/v21.0/106540352242922", method="GET").respond_with_json(
+        {"error": {"message": "Service temporarily unavailable", "type": "OAuthException", "code": 2}}, status=503
+    )
+
+    # when the admin connects a number
+    response = admin_web.post("/settings/whatsapp/new/", new_channel())
+
+    # then the form comes back with the reason, nothing is stored, and the token is not echoed
+    assert response.status_code == 503
+    assert "try again" in response.content.decode()
+    assert ACCESS_TOKEN not in response.content.decode()
+    assert not Channel.objects.exists()
