@@ -79,26 +79,31 @@ def app_secrets_for(phone_number_ids: set[str]) -> set[str]:
     return secrets
 
 
-_own_secrets: list[float | bool] = [0.0, True]  # [valid until, whether any channel has its own app secret]
+_own_secrets_exist = True
+_own_secrets_known_until = 0.0
 
 
 def channels_have_own_app_secrets() -> bool:
     """Whether any channel has its own app secret; remembered per process as briefly as the secrets."""
+    global _own_secrets_exist, _own_secrets_known_until
     now = time.monotonic()
-    if now >= _own_secrets[0]:
-        _own_secrets[:] = [now + _SECRET_TTL_SECONDS, Channel.objects.exclude(app_secret="").exists()]
-    return bool(_own_secrets[1])
+    if now >= _own_secrets_known_until:
+        _own_secrets_exist = Channel.objects.exclude(app_secret="").exists()
+        _own_secrets_known_until = now + _SECRET_TTL_SECONDS
+    return _own_secrets_exist
 
 
 def forget_app_secret(phone_number_id: str) -> None:
+    global _own_secrets_known_until
     _secret_cache.pop(phone_number_id, None)
-    _own_secrets[0] = 0.0
+    _own_secrets_known_until = 0.0
 
 
 def forget_app_secrets() -> None:
     """Forget every remembered secret (tests)."""
+    global _own_secrets_known_until
     _secret_cache.clear()
-    _own_secrets[0] = 0.0
+    _own_secrets_known_until = 0.0
 
 
 def verify_token_matches(token: str) -> bool:
@@ -108,9 +113,9 @@ def verify_token_matches(token: str) -> bool:
     if settings.WHATSAPP_VERIFY_TOKEN and constant_time_compare(token, settings.WHATSAPP_VERIFY_TOKEN):
         return True
     digests = keyed_digests(token, purpose=VERIFY_TOKEN_PURPOSE)
-    candidates = Channel.objects.filter(verify_token_digest__in=digests).values_list("verify_token", flat=True)
+    candidates = Channel.objects.filter(verify_token_digest__in=digests).only("pk", "verify_token")
     try:
-        return any(constant_time_compare(token, own) for own in candidates)
+        return any(constant_time_compare(token, candidate.verify_token) for candidate in candidates)
     except DecryptionError:
         logger.warning("whatsapp_verify_token_undecryptable")
         return False
