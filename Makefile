@@ -92,3 +92,7 @@ clean:
 .PHONY: bench-analytics
 bench-analytics: $(STAMP)
 	$(BIN)/python bench/analytics/run.py $(BENCH_ARGS)
+
+.PHONY: bench-webhook-forgery
+bench-webhook-forgery: $(STAMP)
+	$(BIN)/python bench/webhook_forgery/run.py $(BENCH_ARGS)

@@ -4,13 +4,22 @@ events they are built from. Every row carries its tenant (`account`)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 
 from accounts.models import Account, User
 from core.crypto import EncryptedTextField
+from core.hashing import keyed_digest
 from core.models import TimeStampedModel
+
+VERIFY_TOKEN_PURPOSE = "whatsapp.verify_token"
+
+
+def verify_token_digest(token: str) -> str:
+    """What `Channel.verify_token_digest` holds for this token: empty for no token."""
+    return keyed_digest(token, purpose=VERIFY_TOKEN_PURPOSE) if token else ""
 
 
 class Channel(TimeStampedModel):
@@ -30,6 +39,9 @@ class Channel(TimeStampedModel):
     access_token = EncryptedTextField()
     app_secret = EncryptedTextField(blank=True, help_text="Falls back to WHATSAPP_APP_SECRET when empty.")
     verify_token = EncryptedTextField(blank=True, help_text="Falls back to WHATSAPP_VERIFY_TOKEN when empty.")
+    # Meta's subscription check finds the channel by this keyed digest instead of decrypting every
+    # channel's token; `save()` keeps it in step with `verify_token`.
+    verify_token_digest = models.CharField(max_length=64, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     default_agent = models.ForeignKey(
         "agents.Agent",
@@ -48,10 +60,24 @@ class Channel(TimeStampedModel):
 
     class Meta:
         ordering = ["display_phone_number"]
-        indexes = [models.Index(fields=["account", "-created_at"], name="channel_account_created_idx")]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="channel_account_created_idx"),
+            models.Index(fields=["verify_token_digest"], name="channel_verify_digest_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.display_phone_number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived data rather than a business rule: whoever sets the verify token (a service, a
+        # factory, the admin), the digest the subscription check looks up must follow it.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None and "verify_token" not in self.get_deferred_fields():
+            self.verify_token_digest = verify_token_digest(self.verify_token)
+        elif update_fields is not None and "verify_token" in update_fields:
+            self.verify_token_digest = verify_token_digest(self.verify_token)
+            kwargs["update_fields"] = [*update_fields, "verify_token_digest"]
+        super().save(*args, **kwargs)
 
 
 class Contact(TimeStampedModel):

@@ -44,6 +44,15 @@ class SentMessage:
     wamid: str
 
 
+@dataclass(frozen=True)
+class PhoneNumber:
+    """What Meta says about a business phone number the token can read."""
+
+    id: str
+    display_phone_number: str
+    verified_name: str
+
+
 class WhatsAppClient:
     """One channel's view of the Graph API."""
 
@@ -103,6 +112,25 @@ class WhatsAppClient:
                 "WhatsApp API answered without a message id.", status=response.status_code, retryable=False
             ) from exc
         return SentMessage(wamid=wamid)
+
+    def phone_number(self) -> PhoneNumber:
+        """GET /{phone_number_id}: answers only when the token may read this business number (Meta
+        answers an unknown id, or one the token has no access to, with a 400 and error code 100,
+        and a bad token with error code 190)."""
+        response = self._request(
+            "GET", f"{self.base_url}/{self.phone_number_id}", params={"fields": "display_phone_number,verified_name"}
+        )
+        try:
+            data = response.json()
+            return PhoneNumber(
+                id=str(data["id"]),
+                display_phone_number=str(data.get("display_phone_number") or ""),
+                verified_name=str(data.get("verified_name") or ""),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise GraphApiError(
+                "WhatsApp API answered without the phone number.", status=response.status_code, retryable=False
+            ) from exc
 
     def media_url(self, media_id: str) -> tuple[str, str]:
         """The short-lived download URL and mime type of an inbound media object."""

@@ -169,6 +169,11 @@ def world(
     settings.SKYBOT_API_KEY = "runner-key"
     settings.BILLING_PORTAL_URL = "https://billing.example.com/sso"
     settings.BILLING_SSO_SECRET = "billing-secret-for-tests-32-bytes-long"
+    # Meta's Graph API confirms the documented example's number, as connecting a number requires.
+    settings.GRAPH_API_BASE_URL = httpserver.url_for("/v21.0")
+    httpserver.expect_request("/v21.0/106540352242922", method="GET").respond_with_json(
+        {"display_phone_number": "+351 21 123 4567", "verified_name": "Sorriso", "id": "106540352242922"}
+    )
     runner = FakeRunner(httpserver)
     password = "correct horse battery staple"
     admin = UserFactory(account=account, role=Role.CLIENT_ADMIN, email="maria@acme.test", password=password)

@@ -85,13 +85,18 @@ class ChannelListApi(TenantApi):
     @extend_schema(
         operation_id="channels_create",
         summary="Connect a WhatsApp number",
-        description="`access_token`, `app_secret` and `verify_token` are stored encrypted and never returned.",
+        description=(
+            "Meta's Graph API must confirm that `access_token` can read `phone_number_id` before the number is "
+            "connected; otherwise the answer is a 400 at `phone_number_id` (the same answer when the number is "
+            "connected to another account), or a 503 when the Graph API cannot be reached. "
+            "`access_token`, `app_secret` and `verify_token` are stored encrypted and never returned."
+        ),
         request=ChannelCreateInput,
         examples=examples.CHANNEL_CREATE,
         responses={
             201: ChannelSerializer,
             **error_responses(
-                400, field_errors={"phone_number_id": ["This value does not match the required pattern."]}
+                400, 503, field_errors={"phone_number_id": ["This value does not match the required pattern."]}
             ),
         },
     )

@@ -41,7 +41,9 @@ CHANNEL_BODY = {
 }
 
 
-def test_admin_connects_a_channel_and_secrets_never_come_back(client_for, client_admin):
+def test_admin_connects_a_channel_and_secrets_never_come_back(client_for, client_admin, graph_api):
+    graph_api.owns("200000000000001", token="EAAG-secret-token")
+
     response = client_for(client_admin).post("/api/v1/channels", CHANNEL_BODY, format="json")
 
     assert response.status_code == 201, response.json()
@@ -66,8 +68,9 @@ def test_admin_connects_a_channel_and_secrets_never_come_back(client_for, client
     assert "EAAG-secret-token" not in listed
 
 
-def test_a_number_connected_elsewhere_is_refused(client_for, client_admin, other_account):
+def test_a_number_connected_elsewhere_is_refused(client_for, client_admin, other_account, graph_api):
     ChannelFactory(account=other_account, phone_number_id="200000000000001")
+    graph_api.owns("200000000000001", token="EAAG-secret-token")
     response = client_for(client_admin).post("/api/v1/channels", CHANNEL_BODY, format="json")
     assert response.status_code == 400
     assert "phone_number_id" in response.json()["details"]

@@ -10,6 +10,7 @@ from agents.models import AgentStatus
 from agents.tests.factories import AgentFactory
 from core.tests.html import assert_no_inline_code
 from inbox.models import Channel
+from inbox.services.channels import NOT_CONFIRMED
 from inbox.tests.conftest import VERIFY_TOKEN
 from inbox.tests.factories import ChannelFactory
 
@@ -111,7 +112,10 @@ def test_another_tenants_number_answers_404_and_stays_as_it_was(admin_web, other
     assert "Theirs" not in admin_web.get("/settings/whatsapp/").content.decode()
 
 
-def test_connecting_a_number_stores_it_and_shows_what_to_paste_into_meta(admin_web, account):
+def test_connecting_a_number_stores_it_and_shows_what_to_paste_into_meta(admin_web, account, graph_api):
+    # given a token Meta confirms for the number
+    graph_api.owns("106540352242922", token=ACCESS_TOKEN)
+
     # when
     response = admin_web.post("/settings/whatsapp/new/", new_channel(), follow=True)
 
@@ -163,14 +167,38 @@ def test_bad_input_shows_the_error_and_connects_nothing(admin_web, overrides, fi
     assert not Channel.objects.exists()
 
 
-def test_a_number_connected_elsewhere_is_refused_at_its_field(admin_web, other_account):
+def test_a_number_connected_elsewhere_is_refused_at_its_field_like_any_unconfirmed_number(
+    admin_web, other_account, graph_api
+):
+    # given another tenant's number, which Meta confirms for this admin's token too
     ChannelFactory(account=other_account, phone_number_id="106540352242922")
+    graph_api.owns("106540352242922", token=ACCESS_TOKEN)
 
-    response = admin_web.post("/settings/whatsapp/new/", new_channel())
+    # when the admin connects it, and a number Meta does not confirm for the token
+    elsewhere = admin_web.post("/settings/whatsapp/new/", new_channel())
+    unconfirmed = admin_web.post("/settings/whatsapp/new/", new_channel(phone_number_id="106540352249999"))
 
-    assert response.status_code == 400
-    assert response.context["form"].errors["phone_number_id"] == ["This WhatsApp number is already connected."]
+    # then both are refused at the field with the same words, which say nothing of another tenant
+    assert elsewhere.status_code == unconfirmed.status_code == 400
+    errors = elsewhere.context["form"].errors["phone_number_id"]
+    assert errors == unconfirmed.context["form"].errors["phone_number_id"] == [NOT_CONFIRMED]
+    assert "already" not in errors[0]
+    assert ACCESS_TOKEN not in elsewhere.content.decode()
     assert Channel.objects.count() == 1
+
+
+def test_a_token_meta_refuses_connects_nothing_and_says_so(admin_web, graph_api):
+    # given a token Meta does not know
+    graph_api.owns("106540352242922", token=ACCESS_TOKEN)
+
+    # when the admin connects the number with another token
+    response = admin_web.post("/settings/whatsapp/new/", new_channel(access_token="EAAG-typo"))
+
+    # then the form says Meta did not confirm it and nothing is stored
+    assert response.status_code == 400
+    assert response.context["form"].errors["phone_number_id"] == [NOT_CONFIRMED]
+    assert graph_api.lookups() == ["106540352242922"]
+    assert not Channel.objects.exists()
 
 
 def test_editing_keeps_secrets_left_empty_and_replaces_typed_ones(admin_web, account):
@@ -265,3 +293,20 @@ def test_saving_an_unchanged_number_records_nothing(admin_web, account):
 
     assert "Nothing to save: Main is as it was." in response.content.decode()
     assert not AuditLog.objects.filter(action="channel.updated").exists()
+
+
+def test_meta_out_of_reach_keeps_the_form_and_says_to_try_again(admin_web, httpserver, settings):
+    # given a Graph API that answers 503
+    settings.GRAPH_API_BASE_URL = httpserver.url_for("/v21.0")
+    httpserver.expect_request("/v21.0/106540352242922", method="GET").respond_with_json(
+        {"error": {"message": "Service temporarily unavailable", "type": "OAuthException", "code": 2}}, status=503
+    )
+
+    # when the admin connects a number
+    response = admin_web.post("/settings/whatsapp/new/", new_channel())
+
+    # then the form comes back with the reason, nothing is stored, and the token is not echoed
+    assert response.status_code == 503
+    assert "try again" in response.content.decode()
+    assert ACCESS_TOKEN not in response.content.decode()
+    assert not Channel.objects.exists()

@@ -141,12 +141,15 @@ def test_an_admin_invites_someone_with_a_role_and_changes_it(page):
     expect(own.get_by_role("combobox")).to_have_count(0)
 
 
-def test_an_admin_connects_a_number_and_sees_what_to_paste_into_meta_but_never_the_token(page, platform):
-    # given
+def test_an_admin_connects_a_number_and_sees_what_to_paste_into_meta_but_never_the_token(page, platform, graph_api):
+    # given a number Meta confirms for the admin's token
     sign_in(page, ADMIN)
     open_settings_tab(page, "WhatsApp")
     phone_number_id = str(uuid.uuid4().int)[:15]
     access_token = f"EAAG-browser-{uuid.uuid4().hex}"
+    graph_api.expect_request(
+        f"/{phone_number_id}", method="GET", headers={"Authorization": f"Bearer {access_token}"}
+    ).respond_with_json({"id": phone_number_id, "display_phone_number": "+1 555-010-2030", "verified_name": "Browser"})
 
     # when they connect a number
     page.get_by_role("link", name="Connect a number").first.click()

@@ -107,6 +107,9 @@ def _conversation(platform: Platform, token: str, graph_api: HTTPServer) -> tupl
     answers its id and the customer's WhatsApp id. The Graph API stand-in accepts its replies."""
     phone_number_id = str(uuid.uuid4().int)[:15]
     headers = {"Authorization": f"Bearer {token}"}
+    graph_api.expect_request(f"/{phone_number_id}", method="GET").respond_with_json(
+        {"id": phone_number_id, "display_phone_number": "+1 555-0100", "verified_name": "n8n node tests"}
+    )
     channel = httpx.post(
         f"{platform.url}/api/v1/channels",
         json={
