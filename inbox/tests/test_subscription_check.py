@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from core.crypto import Sealed, encrypt
 from inbox.models import Channel
 from inbox.tests.factories import ChannelFactory
 
@@ -78,7 +79,9 @@ def test_a_wrong_token_is_403_in_one_query_and_decrypts_nothing(numbers, django_
 def test_a_digest_without_the_matching_token_is_not_enough(account, django_assert_num_queries):
     # given a number whose token was replaced behind the digest's back
     channel = ChannelFactory(account=account, verify_token=OWN_TOKEN)
-    Channel.objects.filter(pk=channel.pk).update(verify_token="replaced")
+    field = Channel._meta.get_field("verify_token")
+    replaced = Sealed(encrypt("replaced", context=field.context(channel.uuid)))
+    Channel.objects.filter(pk=channel.pk).update(verify_token=replaced)
 
     # then the old token no longer answers: the matching row's token is compared as well
     assert check(OWN_TOKEN).status_code == 403
