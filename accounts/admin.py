@@ -19,11 +19,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import Account, ApiKey, AuditLog, User
+from accounts.principals import Principal
 from accounts.services import sessions
 from accounts.services.audit import RequestContext, audit_log_record
 from accounts.services.tenants import account_deactivate
 from accounts.services.users import api_keys_creator_deactivated_record
-from core.principals import Principal
 
 
 def _staff(request: HttpRequest) -> Principal:

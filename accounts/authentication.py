@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.models import User
-from core.principals import Principal
+from accounts.principals import Principal
 from core.throttling import credential_failure_count, credential_failures_retry_after
 
 INVALID_API_KEY = "Invalid, expired or revoked API key."

@@ -9,8 +9,8 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, ApiKeyUsageDay, Role, User
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
-from core.principals import Principal
 
 DEMO_KEY_NAME = "Zapier (demo)"
 USAGE_DAYS = 14

@@ -14,9 +14,9 @@ from django_filters import rest_framework as django_filters
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import ApiKey, ApiKeyUsageDay, AuditLog, User
+from accounts.principals import Principal
 from core.exceptions import NotFound
 from core.filters import IdFilter, IsoDateTimeFilter, parse_id
-from core.principals import Principal
 
 
 class ApiKeyFilter(django_filters.FilterSet):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.consumers import TenantFeedConsumer
+from accounts.consumers import TenantFeedConsumer
 
 
 class AgentsConsumer(TenantFeedConsumer):

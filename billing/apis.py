@@ -9,11 +9,11 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis.base import TenantApi
 from accounts.models import Role
 from accounts.services.audit import RequestContext
 from billing import examples
 from billing.services import billing_sso_issue
-from core.apis import TenantApi
 from core.openapi import error_response, error_responses
 from core.serializers import InputSerializer as BaseInputSerializer
 

@@ -19,9 +19,9 @@ from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import Account
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError, Forbidden
-from core.principals import Principal
 
 SSO_TOKEN_LIFETIME = timedelta(minutes=5)
 SSO_ALGORITHM = "HS256"

@@ -94,9 +94,9 @@ def _check_channel_layer() -> None:
 def _check_broker() -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return  # embedded mode: tasks run in-process, there is no broker to reach
-    from skybot_inbox.celery_app import app
+    from celery import current_app
 
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
 
 

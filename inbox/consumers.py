@@ -3,7 +3,7 @@ conversation.handoff, lead.created, lead.updated."""
 
 from __future__ import annotations
 
-from core.consumers import TenantFeedConsumer
+from accounts.consumers import TenantFeedConsumer
 
 
 class InboxConsumer(TenantFeedConsumer):

@@ -24,10 +24,10 @@ from accounts.models import Role
 from accounts.services.audit import RequestContext
 from accounts.web.common import settings_context, show_service_error
 from accounts.web.forms import SettingsForm
+from accounts.web.pages import PageRequest, page
 from agents.models import Agent
 from agents.selectors import agents_visible
 from core.exceptions import ApplicationError
-from core.web import PageRequest, page
 from inbox.models import Channel
 from inbox.services.channels import channel_create, channel_update
 

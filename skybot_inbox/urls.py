@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from agents.webhooks import skybot_webhook
 from core import views as core_views
 from inbox.webhooks import whatsapp_webhook
+from skybot_inbox.web import shell
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -27,14 +28,14 @@ urlpatterns = [
     path("webhooks/whatsapp", whatsapp_webhook, name="whatsapp-webhook"),
     path("webhooks/skybot", skybot_webhook, name="skybot-webhook"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("accounts.web_urls")),
+    path("accounts/", include("accounts.web.signin_urls")),
     path("accounts/", include("allauth.urls")),
     path("inbox/", include("inbox.web.urls")),
     path("leads/", include("inbox.web.leads_urls")),
     path("agents/", include("agents.web.urls")),
-    path("settings/", include("accounts.web.urls")),
+    path("settings/", include("skybot_inbox.web.settings_urls")),
     path("developers/", include("integrations.web.urls")),
-    path("", include("core.web_urls")),
+    path("", shell.home, name="home"),
 ]
 
 if settings.DEBUG:

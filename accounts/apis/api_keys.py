@@ -16,11 +16,11 @@ from rest_framework.response import Response
 
 from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
 from accounts.apis import examples
+from accounts.apis.base import TenantApi
 from accounts.models import ApiKeyScope, Role
 from accounts.selectors import api_key_get, api_key_list
 from accounts.services.api_keys import MAX_GRACE_SECONDS, IssuedKey, api_key_create, api_key_revoke, api_key_rotate
 from accounts.services.audit import RequestContext
-from core.apis import TenantApi
 from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
 from core.serializers import InputSerializer as BaseInputSerializer
 

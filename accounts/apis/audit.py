@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.apis import examples
+from accounts.apis.base import TenantApi
 from accounts.models import AuditLog, Role
 from accounts.selectors import AuditLogFilter, actor_type
-from core.apis import TenantApi
 from core.openapi import error_responses
 from core.pagination import CursorPagination
 

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.apis import examples
+from accounts.apis.base import PublicApi
 from accounts.services.audit import RequestContext
 from accounts.services.auth import (
     TokenPair,
@@ -22,7 +23,6 @@ from accounts.services.auth import (
     auth_tokens_refresh,
     authenticate_with_password,
 )
-from core.apis import PublicApi
 from core.openapi import ApiErrorSerializer, error_response, error_responses
 from core.serializers import InputSerializer
 

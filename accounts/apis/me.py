@@ -12,10 +12,10 @@ from rest_framework.response import Response
 
 from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
 from accounts.apis import examples
+from accounts.apis.base import TenantApi
 from accounts.models import ApiKeyScope, Role
-from core.apis import TenantApi
+from accounts.principals import Principal
 from core.openapi import error_response
-from core.principals import Principal
 
 LEGACY_KEY_NAME = "Platform key"
 

@@ -18,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.apis import examples
+from accounts.apis.base import TenantApi
 from accounts.models import Account, Plan, Role
 from accounts.services.audit import RequestContext
 from accounts.services.tenants import account_create, account_deactivate, account_update
-from core.apis import TenantApi
 from core.exceptions import Forbidden, NotFound
 from core.openapi import error_responses
 from core.pagination import CursorPagination

@@ -18,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.apis import examples
+from accounts.apis.base import TenantApi
 from accounts.models import Account, Role, User
 from accounts.services.audit import RequestContext
 from accounts.services.users import user_create, user_delete, user_update
-from core.apis import TenantApi
 from core.filters import IdFilter
 from core.openapi import error_response, error_responses
 from core.pagination import CursorPagination

@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import Account, ApiKey, ApiKeyScope
+from accounts.principals import SCOPE_ROLES, Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError, Conflict, Forbidden
-from core.principals import SCOPE_ROLES, Principal
 
 KEY_PREFIX = "sk_live_"
 _ALPHABET = string.ascii_letters + string.digits

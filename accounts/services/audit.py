@@ -8,8 +8,8 @@ from typing import Any
 from django.db import models
 
 from accounts.models import Account, ApiKey, AuditLog, User
+from accounts.principals import Principal
 from core.middleware import client_ip
-from core.principals import Principal
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import Account, User
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext
 from accounts.services.auth import magic_link_create
 from accounts.services.users import user_create
-from core.principals import Principal
 from core.transactions import after_commit
 
 logger = structlog.get_logger(__name__)

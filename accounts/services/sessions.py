@@ -24,8 +24,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account, IssuedRefreshToken, User
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
-from core.principals import Principal
 from core.realtime import account_group, close_sockets, person_group
 from core.transactions import after_commit
 

@@ -13,10 +13,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import Account, Plan
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from accounts.services.sessions import ACCOUNT_DEACTIVATED, account_access_revoke
 from core.exceptions import ApplicationError
-from core.principals import Principal
 
 DUPLICATE_SLUG = "An account with this slug already exists."
 

@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Account, ApiKey, Role, User
+from accounts.principals import Principal
 from accounts.services import sessions
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError, Conflict, Forbidden
-from core.principals import Principal
 
 DUPLICATE_EMAIL = "A user with this email address already exists."
 

@@ -9,10 +9,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Account, ApiKey, AuditLog, Role, User
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
 from accounts.services.audit import audit_log_record
 from accounts.tests.factories import DEFAULT_PASSWORD
-from core.principals import Principal
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Account, ApiKey, User
+from accounts.principals import Principal
 from accounts.services.api_keys import (
     IssuedKey,
     api_key_authenticate,
@@ -18,7 +19,6 @@ from accounts.services.api_keys import (
     api_key_revoke,
     api_key_rotate,
 )
-from core.principals import Principal
 
 ME_URL = "/api/v1/me"
 LEGACY_KEY = "legacy-platform-key-0123456789abcdef"

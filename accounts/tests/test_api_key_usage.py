@@ -15,12 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
+from accounts.apis.base import TenantApi
 from accounts.models import Account, ApiKey, ApiKeyUsageDay, User
+from accounts.principals import Principal
 from accounts.selectors import api_key_usage, api_key_usage_by_key, usage_total
 from accounts.services.api_key_usage import api_key_usage_record
 from accounts.services.api_keys import IssuedKey, api_key_create
-from core.apis import TenantApi
-from core.principals import Principal
 
 ME_URL = "/api/v1/me"
 

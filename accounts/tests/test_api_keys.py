@@ -12,10 +12,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Account, ApiKey, AuditLog, Role, User
+from accounts.principals import Principal
 from accounts.services.api_keys import IssuedKey, api_key_create, api_key_revoke, hash_secret, parse_key
 from accounts.tests.factories import UserFactory
 from core.exceptions import Forbidden
-from core.principals import Principal
 
 LIST_URL = "/api/v1/api-keys"
 

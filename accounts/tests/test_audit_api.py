@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditLog
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
 from accounts.services.audit import RequestContext, audit_log_record
-from core.principals import Principal
 
 AUDIT = "/api/v1/audit-logs"
 

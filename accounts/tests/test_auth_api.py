@@ -15,9 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
+from accounts.apis.base import TenantApi
 from accounts.models import AuditLog, IssuedRefreshToken, Role, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from core.apis import TenantApi
 from skybot_inbox.urls import urlpatterns as project_urlpatterns
 
 TOKEN_URL = "/api/v1/auth/token"

@@ -9,8 +9,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.demo import DEMO_KEY_NAME, DEMO_REQUESTS
-from accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE
 from accounts.models import Account, ApiKey, ApiKeyUsageDay, Role, User
+from skybot_inbox.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from accounts.models import Account, User
+from accounts.principals import Principal
 from accounts.services.api_keys import IssuedKey, api_key_create
 from accounts.services.auth import auth_tokens_issue
-from core.principals import Principal
 
 ME_URL = "/api/v1/me"
 ATTACKER = "198.51.100.66"

@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Account, Role, User
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create, api_key_revoke
-from core.principals import Principal
 
 ME_URL = "/api/v1/me"
 

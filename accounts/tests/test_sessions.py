@@ -19,12 +19,12 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, AuditLog, Role, User
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
 from accounts.services.auth import auth_tokens_issue
 from accounts.services.sessions import CLOSE_FORBIDDEN, CLOSE_SIGNED_OUT
 from accounts.services.users import user_update
 from accounts.tests.factories import DEFAULT_PASSWORD
-from core.principals import Principal
 from skybot_inbox.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)

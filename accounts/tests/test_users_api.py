@@ -9,10 +9,10 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.models import AuditLog, IssuedRefreshToken, Role, User
+from accounts.principals import Principal
 from accounts.services.users import user_update
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from core.exceptions import Conflict
-from core.principals import Principal
 
 USERS = "/api/v1/users"
 STRONG_PASSWORD = "plum-violet-orchard-42"

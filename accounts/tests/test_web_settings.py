@@ -16,11 +16,11 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiKey, AuditLog, Role, User
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from accounts.services.audit import audit_log_record
 from accounts.services.users import user_update
 from accounts.tests.factories import UserFactory
-from core.principals import Principal
 from core.tests.html import assert_no_inline_code
 
 STRONG_PASSWORD = "plum-violet-orchard-42"

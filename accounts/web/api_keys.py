@@ -23,8 +23,9 @@ from accounts.services.api_keys import IssuedKey, api_key_create, api_key_revoke
 from accounts.services.audit import RequestContext
 from accounts.web.common import end_of_day, is_htmx, settings_context, show_service_error
 from accounts.web.forms import ApiKeyCreateForm, ApiKeyRotateForm
+from accounts.web.pages import PageRequest, page
 from core.exceptions import ApplicationError, NotFound
-from core.web import PageRequest, page, secret_shown_once
+from core.web import secret_shown_once
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from accounts.models import AuditLog, Role
 from accounts.selectors import AuditLogFilter, actor_type, audit_log_actions, audit_log_scope
 from accounts.web.common import settings_context, start_of_day, start_of_next_day
 from accounts.web.forms import AuditFilterForm
-from core.web import PageRequest, page
+from accounts.web.pages import PageRequest, page
 
 PAGE_SIZE = 50
 # The audit filter's argument → the form field a person typed it in.

@@ -8,8 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import ApiKeyScope, Role
+from accounts.principals import SCOPE_ROLES, Principal
 from accounts.services.api_keys import MAX_GRACE_SECONDS
-from core.principals import SCOPE_ROLES, Principal
 
 TENANT_ROLES = [Role.VIEWER, Role.USER, Role.CLIENT_ADMIN]
 ROLE_HELP = {

@@ -19,8 +19,8 @@ from accounts.services.invitations import user_invite
 from accounts.services.users import user_create, user_update
 from accounts.web.common import settings_context, show_service_error
 from accounts.web.forms import ROLE_HELP, InviteForm, RoleForm, role_choices
+from accounts.web.pages import PageRequest, page
 from core.exceptions import ApplicationError, NotFound
-from core.web import PageRequest, page
 
 
 def _person(request: PageRequest, pk: int) -> User:

@@ -13,7 +13,9 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis.base import TenantApi
 from accounts.models import Role
+from accounts.principals import Principal
 from accounts.services.audit import RequestContext
 from agents.apis import examples
 from agents.models import Agent, AgentCategory, AgentStatus
@@ -26,10 +28,8 @@ from agents.services.agents import (
     agent_deploy,
     agent_update,
 )
-from core.apis import TenantApi
 from core.exceptions import RateLimited
 from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
-from core.principals import Principal
 from core.serializers import InputSerializer
 
 ADMIN_WRITES: dict[str, str] = {

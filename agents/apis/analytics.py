@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis.base import TenantApi
 from accounts.models import Account
 from agents.apis import examples
 from agents.models import Agent, AgentStatus
@@ -20,7 +21,6 @@ from agents.services.analytics import (
     agent_analytics,
     analytics_range,
 )
-from core.apis import TenantApi
 from core.exceptions import ApplicationError
 from core.filters import parse_id
 from core.openapi import error_responses

@@ -13,12 +13,12 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis.base import TenantApi
 from accounts.models import Role
 from accounts.services.audit import RequestContext
 from agents.apis import examples
 from agents.models import Report, ReportKind, ReportStatus
 from agents.services.reports import report_download_url, report_request
-from core.apis import TenantApi
 from core.exceptions import Conflict
 from core.openapi import error_response, error_responses
 from core.serializers import InputSerializer

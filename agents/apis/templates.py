@@ -11,10 +11,10 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis.base import TenantApi
 from agents.apis import examples
 from agents.models import AgentCategory
 from agents.selectors import template_list
-from core.apis import TenantApi
 from core.openapi import error_responses
 
 

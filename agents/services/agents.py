@@ -25,13 +25,13 @@ from jsonschema.exceptions import ValidationError as SchemaValidationError
 from jsonschema.validators import validator_for
 
 from accounts.models import Account
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from agents.models import Agent, AgentStatus, AgentTemplate
 from agents.services.handoff import handoff_from_agent
 from agents.services.lifecycle import agent_status_publish, agent_transition, transition_check
 from agents.skybot import SkyBotClient, SkyBotNotConfigured, SkyBotRejected, SkyBotUnavailable
 from core.exceptions import ApplicationError, Conflict
-from core.principals import Principal
 from core.transactions import after_commit
 from inbox.models import Channel
 

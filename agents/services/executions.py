@@ -18,12 +18,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.principals import Principal
 from agents.cache import analytics_invalidate
 from agents.metrics import agent_executions
 from agents.models import Agent, AgentExecution, ExecutionStatus
 from agents.services.rollup import HourlyShare, hourly_record
 from core.exceptions import Conflict
-from core.principals import Principal
 from core.realtime import publish
 from core.transactions import after_commit
 from inbox.models import Conversation, Message

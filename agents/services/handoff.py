@@ -13,12 +13,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from agents.models import Agent, AgentStatus
 from agents.skybot import SkyBotClient, SkyBotError, SkyBotUnavailable
 from core.exceptions import Conflict
 from core.locks import lock_keys
-from core.principals import Principal
 from core.realtime import FeedEvent, publish_many
 from inbox.models import Conversation, ConversationStatus, Message
 from inbox.serializers import conversation_event_data, message_event_data

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.principals import Principal
 from accounts.services.audit import RequestContext, audit_log_record
 from agents.models import AgentExecution, Report, ReportKind, ReportStatus
-from core.principals import Principal
 from core.transactions import after_commit
 from inbox.models import Conversation
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
+from accounts.web.pages import PageRequest, page
 from agents.apis.agents import _create_limit_usage
 from agents.models import Agent, AgentExecution, AgentStatus, AgentTemplate, Report, ReportKind
 from agents.selectors import agent_executions, agent_list_with_activity, agents_visible, template_list
@@ -40,7 +41,6 @@ from agents.web.charts import execution_chart
 from agents.web.forms import RANGES, AgentFilterForm, AgentForm, AnalyticsForm, ConfigForm, label_for
 from core.exceptions import ApplicationError, NotFound, RateLimited
 from core.filters import parse_id
-from core.web import PageRequest, page
 from inbox.models import Channel
 
 AGENTS_PER_PAGE = 50

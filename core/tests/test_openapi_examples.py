@@ -21,6 +21,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Account, ApiKey, Role, User
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
 from accounts.services.auth import auth_tokens_issue
 from accounts.tests.factories import UserFactory
@@ -30,7 +31,6 @@ from agents.tests.conftest import _catalogue  # noqa: F401  (the seeded template
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
 from agents.tests.fake_runner import FakeRunner
 from core.openapi import ERROR_EXAMPLES
-from core.principals import Principal
 from core.tests.openapi import Operation, cached_schema, operation, operations, problems, shape_differences
 from inbox.models import Conversation, Label
 from inbox.services.crm import lead_create

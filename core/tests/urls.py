@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.apis import PublicApi, TenantApi
+from accounts.apis.base import PublicApi, TenantApi
 from skybot_inbox.urls import handler400, handler403, handler404, handler500
 from skybot_inbox.urls import urlpatterns as project_urlpatterns
 

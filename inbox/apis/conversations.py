@@ -10,11 +10,11 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis.base import TenantApi
 from accounts.models import User
 from accounts.services.audit import RequestContext
 from agents.models import Agent, AgentStatus
 from agents.services.handoff import conversation_handoff
-from core.apis import TenantApi
 from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer

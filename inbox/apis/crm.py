@@ -12,8 +12,8 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis.base import TenantApi
 from accounts.services.audit import RequestContext
-from core.apis import TenantApi
 from core.filters import filter_queryset
 from core.openapi import PAGE_PARAMETERS, error_responses, page_of
 from core.serializers import InputSerializer

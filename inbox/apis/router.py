@@ -13,10 +13,10 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.apis.base import TenantApi
 from accounts.models import Account, Role
 from accounts.services.audit import RequestContext
 from core import outbound
-from core.apis import TenantApi
 from core.exceptions import ApplicationError
 from core.filters import parse_id
 from core.openapi import error_responses

@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from rest_framework import status
 
 from accounts.models import Account
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError
-from core.principals import Principal
 from inbox.models import Channel, verify_token_digest
 from inbox.webhooks import forget_app_secret
 from inbox.whatsapp import GraphApiError, PhoneNumber, WhatsAppClient

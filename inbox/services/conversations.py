@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from agents.models import Agent, AgentStatus
 from core.exceptions import ApplicationError
-from core.principals import Principal
 from core.realtime import publish
 from inbox.models import Channel, Contact, Conversation, ConversationStatus, Label
 from inbox.serializers import conversation_event_data

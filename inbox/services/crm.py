@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from django.db import IntegrityError, models, transaction
 
 from accounts.models import Account
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError
-from core.principals import Principal
 from core.realtime import publish
 from inbox.models import Contact, Lead
 from inbox.serializers import lead_event_data

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import Conflict
-from core.principals import Principal
 from core.realtime import publish
 from core.transactions import after_commit
 from inbox.models import Conversation, Message, MessageDirection, MessageStatus, MessageType

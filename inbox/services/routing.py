@@ -22,9 +22,9 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Account
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core import outbound
-from core.principals import Principal
 from inbox.models import Message, RouterConfig, RouterDelivery
 from inbox.serializers import message_event_data
 

@@ -13,9 +13,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from werkzeug import Response
 
+from accounts.principals import Principal
 from core.exceptions import Conflict
 from core.outbound import DESTINATION_NOT_ALLOWED
-from core.principals import Principal
 from core.tests.resolver import fake_dns
 from inbox.models import Message, MessageStatus, RouterConfig, RouterDelivery
 from inbox.services.messages import message_send

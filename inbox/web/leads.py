@@ -18,8 +18,8 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
+from accounts.web.pages import PageRequest, page
 from core.filters import filter_queryset
-from core.web import PageRequest, page
 from inbox.exports import leads_csv_response
 from inbox.models import Conversation, Lead
 from inbox.selectors import LeadFilter

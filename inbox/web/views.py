@@ -27,9 +27,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role, User
 from accounts.services.audit import RequestContext
+from accounts.web.pages import PageRequest, page
 from agents.models import Agent, AgentStatus
 from agents.services.handoff import conversation_handoff
-from core.web import PageRequest, page
 from inbox.models import Channel, Conversation, Label, Lead, Message
 from inbox.selectors import conversation_list, message_list
 from inbox.services.conversations import conversation_mark_read, conversation_update

@@ -18,9 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
+from accounts.apis.base import TenantApi
 from accounts.models import Role
 from accounts.services.audit import RequestContext
-from core.apis import TenantApi
 from core.openapi import ApiErrorSerializer, error_response, error_responses, page_of
 from core.serializers import InputSerializer
 from integrations.events import EVENT_CHOICES, EVENT_TYPES

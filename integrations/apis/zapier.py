@@ -26,10 +26,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenAPI auth schemes)
+from accounts.apis.base import TenantApi
 from accounts.models import Account, Role
 from accounts.services.audit import RequestContext
 from agents.services.executions import ExecutionEventSerializer
-from core.apis import TenantApi
 from core.exceptions import Forbidden
 from core.openapi import ApiErrorSerializer, error_response, error_responses
 from core.serializers import InputSerializer

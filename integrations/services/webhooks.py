@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core import outbound
 from core.exceptions import ApplicationError, Conflict
-from core.principals import Principal
 from core.transactions import after_commit
 from integrations.events import EVENT_TYPES, PING
 from integrations.models import (

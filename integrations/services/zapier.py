@@ -8,10 +8,10 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Account
+from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext
 from core import outbound
 from core.exceptions import ApplicationError
-from core.principals import Principal
 from inbox.models import Channel, Contact, Conversation, Message
 from inbox.services.conversations import conversation_open
 from inbox.services.crm import contact_create

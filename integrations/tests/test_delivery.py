@@ -15,9 +15,9 @@ from django.utils import timezone
 from werkzeug import Response
 
 from accounts.models import AuditLog, Role
+from accounts.principals import Principal
 from accounts.tests.factories import UserFactory
 from core.outbound import DESTINATION_NOT_ALLOWED
-from core.principals import Principal
 from core.tests.resolver import fake_dns
 from inbox.services.crm import lead_create, lead_update
 from inbox.services.messages import message_send

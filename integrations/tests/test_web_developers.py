@@ -14,10 +14,10 @@ from django.utils import timezone
 from werkzeug import Response
 
 from accounts.models import Account, AuditLog, Role, User
+from accounts.principals import Principal
 from accounts.services.api_key_usage import api_key_usage_record
 from accounts.services.api_keys import IssuedKey, api_key_create
 from accounts.tests.factories import UserFactory
-from core.principals import Principal
 from core.tests.html import assert_no_inline_code
 from core.tests.resolver import fake_dns
 from inbox.services.crm import lead_create

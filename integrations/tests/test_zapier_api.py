@@ -13,12 +13,12 @@ from django.utils import timezone
 from werkzeug import Response
 
 from accounts.models import AuditLog
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
 from agents.models import ExecutionStatus
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
 from conftest import USING_POSTGRES
 from core.outbound import DESTINATION_NOT_ALLOWED
-from core.principals import Principal
 from inbox.models import Contact, Conversation, Lead, Message
 from inbox.services.crm import lead_create
 from inbox.tests.factories import ChannelFactory, ConversationFactory, LeadFactory

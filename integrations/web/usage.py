@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import ApiKey, Role
 from accounts.selectors import Usage, api_key_get, api_key_list, api_key_usage, api_key_usage_by_key, usage_total
 from accounts.web.api_keys import KeyRow, key_row
+from accounts.web.pages import PageRequest, page
 from core.exceptions import NotFound
-from core.web import PageRequest, page
 from integrations.models import WebhookEndpoint
 from integrations.web.charts import Chart, usage_chart, usage_sparkline
 from integrations.web.common import developers_context

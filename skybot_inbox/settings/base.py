@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "billing",
     "plugins",
     "integrations",
+    "skybot_inbox",  # the project's own shell: the Settings area, navigation, the demo seed
 ]
 
 MIDDLEWARE = [
@@ -84,7 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.web.ui",
+                "skybot_inbox.web.shell.ui",
             ],
         },
     },

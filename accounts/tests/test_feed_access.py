@@ -19,10 +19,10 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import Account, Role, User
+from accounts.principals import Principal
 from accounts.services.auth import auth_tokens_issue
 from accounts.services.tenants import account_deactivate
 from accounts.services.users import user_update
-from core.principals import Principal
 from core.realtime import publish
 from skybot_inbox.asgi import application
 

@@ -1,14 +1,18 @@
-"""The Settings area (/settings/), for CLIENT_ADMIN: people, API keys, WhatsApp numbers, audit log, billing."""
+"""The Settings area (/settings/), for CLIENT_ADMIN: people, API keys, WhatsApp numbers, audit log, billing.
+
+Each page belongs to its app; the area only gathers them under one address and one URL namespace."""
 
 from django.urls import path
 
-from accounts.web import api_keys, audit, billing, users, views
+from accounts.web import api_keys, audit, users
+from billing.web import views as billing
 from inbox import web_channels
+from skybot_inbox.web import settings_index
 
 app_name = "settings_web"
 
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", settings_index.index, name="index"),
     path("users/", users.users, name="users"),
     path("users/new/", users.user_new, name="user_new"),
     path("users/<int:pk>/role/", users.user_role, name="user_role"),

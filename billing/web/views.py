@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.services.audit import RequestContext
 from accounts.web.common import settings_context
+from accounts.web.pages import PageRequest, page
 from billing.services import billing_is_configured, billing_sso_issue
-from core.web import PageRequest, page
 
 
 def _portal_origin() -> str:
@@ -27,7 +27,7 @@ def billing(request: PageRequest) -> HttpResponse:
     context = settings_context(
         "billing", configured=configured, portal_host=urlsplit(settings.BILLING_PORTAL_URL).netloc
     )
-    response = render(request, "accounts/settings/billing.html", context)
+    response = render(request, "billing/settings.html", context)
     if configured:
         # The portal button's POST answers a redirect to the portal: the page's CSP must let the form go there.
         response._csp_update = {"form-action": [_portal_origin()]}  # type: ignore[attr-defined]

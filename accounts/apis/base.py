@@ -18,10 +18,10 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.models import Account, Role
+from accounts.principals import Principal, principal_from_request
 from core.exceptions import ApplicationError, Forbidden, NotFound, Unauthorized
 from core.pagination import CursorPagination
 from core.parsers import JSONParser
-from core.principals import Principal, principal_from_request
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from accounts.management.commands.reencrypt_secrets import Command, encrypted_columns
 from accounts.models import AuditLog
 from core.crypto import key_id_of
-from core.management.commands.reencrypt_secrets import Command, encrypted_columns
 from inbox.models import Channel, RouterConfig
 from inbox.tests.factories import ChannelFactory
 

@@ -9,8 +9,8 @@ from accounts.models import Role
 from accounts.selectors import api_key_list, audit_log_scope, user_list
 from accounts.web.audit import audit_rows
 from accounts.web.common import settings_context
+from accounts.web.pages import PageRequest, page
 from billing.services import billing_is_configured
-from core.web import PageRequest, page
 from inbox.models import Channel
 
 RECENT_ACTIVITY = 5

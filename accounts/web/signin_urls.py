@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts import web_views
+from accounts.web import signin
 
 urlpatterns = [
-    path("magic-link/", web_views.magic_link_request, name="magic_link_request"),
-    path("magic-link/<str:token>/", web_views.magic_link_confirm, name="magic_link_confirm"),
+    path("magic-link/", signin.magic_link_request, name="magic_link_request"),
+    path("magic-link/<str:token>/", signin.magic_link_confirm, name="magic_link_confirm"),
     # A person's email is their login and is managed by their tenant's admin, not by allauth's page.
-    path("email/", web_views.email_managed_by_admin, name="account_email"),
+    path("email/", signin.email_managed_by_admin, name="account_email"),
 ]

@@ -1,7 +1,7 @@
 """A web session lasts only as long as its access: a disabled tenant or a person whose sign-ins were
 ended is signed out on the next page, htmx partial, download or form post, and nothing is done.
 
-Every web page goes through `core.web.page`, which is where this is checked; the last test keeps it
+Every web page goes through `accounts.web.pages.page`, which is where this is checked; the last test keeps it
 that way for pages added later.
 """
 
@@ -18,10 +18,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Account, Role, User
+from accounts.principals import Principal
 from accounts.services.tenants import account_deactivate
 from accounts.services.users import user_update
-from core.principals import Principal
-from core.web import SIGN_IN_ENDED, WORKSPACE_DISABLED
+from accounts.web.pages import SIGN_IN_ENDED, WORKSPACE_DISABLED
 from inbox.models import Lead
 from inbox.tests.factories import ConversationFactory, LeadFactory, MessageFactory
 from integrations.models import WebhookEndpoint

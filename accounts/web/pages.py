@@ -1,0 +1,100 @@
+"""Who may open a web page: `page(role=...)`, which every page view of every app is wrapped in.
+
+It signs the person in if needed, resolves their tenant once (`request.account`) and their
+`Principal` (`request.principal`, what services take as the actor), and refuses a role below the
+page's with the 403 page. The same role rules as the API apply, so a hidden button is never the only
+protection.
+
+It is also where a session that lost its access ends, before any view runs: the tenant was disabled,
+or the person's sign-ins were ended (password changed or reset, deactivated, another role). The
+person is signed out and sent to the sign-in page with a notice saying why; an htmx request gets a
+401 whose `HX-Redirect` takes the whole page there. Nothing the request asked for is done.
+
+A service's `ApplicationError` becomes what a person can act on (`core.web`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+
+from accounts.models import Account, Role, User
+from accounts.principals import Principal
+from core.exceptions import ApplicationError
+from core.web import application_error_response, forbidden
+
+P = ParamSpec("P")
+R = TypeVar("R", bound=HttpResponse)
+
+
+class PageRequest(HttpRequest):
+    """The request a page view receives (for type checkers): `page` sets these two."""
+
+    account: Account
+    principal: Principal
+
+
+def page(*, role: str = Role.VIEWER) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Wrap a page view: signed-in person of a tenant, at least `role`, application errors shown."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Read before `request.user`: resolving it drops a session whose sign-in was ended.
+            session_user_id = request.session.get(SESSION_KEY)
+            user = request.user
+            if not user.is_authenticated:
+                if session_user_id is not None:
+                    return signed_out(request, _ended_sign_in_notice(session_user_id))
+                return redirect_to_login(request.get_full_path())
+            account = getattr(user, "account", None)
+            if account is None:
+                # Platform staff belong to no tenant: they work in Django admin and the API.
+                return forbidden(request, "Your login belongs to no workspace. Platform staff use the admin.")
+            if not account.is_active:
+                return signed_out(request, WORKSPACE_DISABLED)
+            principal = Principal.for_user(user)
+            if not principal.has_role(role):
+                return forbidden(request, "Your role does not give access to this page.")
+            page_request = cast(PageRequest, request)
+            page_request.account = account
+            page_request.principal = principal
+            try:
+                return view(page_request, *args, **kwargs)
+            except ApplicationError as error:
+                return application_error_response(request, error)
+
+        wrapper.page_role = role  # type: ignore[attr-defined]  # tests check every web view has one
+        return wrapper
+
+    return decorator
+
+
+WORKSPACE_DISABLED = "This workspace has been disabled, so you were signed out. Ask SkyBot support to turn it back on."
+SIGN_IN_ENDED = "You were signed out because your password or your access changed. Sign in again."
+
+
+def _ended_sign_in_notice(user_id: Any) -> str:
+    account_active = User.objects.filter(pk=user_id).values_list("account__is_active", flat=True).first()
+    return WORKSPACE_DISABLED if account_active is False else SIGN_IN_ENDED
+
+
+def signed_out(request: HttpRequest, notice: str) -> HttpResponse:
+    """End the session and send the person to the sign-in page, which shows `notice`."""
+    logout(request)
+    messages.warning(request, notice)
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=401)
+        response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+        return response
+    if request.method == "GET":
+        return redirect_to_login(request.get_full_path())
+    return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
