@@ -10,7 +10,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format typecheck check-migrations schema check install seed clean bench-ingest n8n-node node-packages
+.PHONY: run test test-fast lint format typecheck check-migrations schema check install seed clean bench-ingest n8n-node node-packages
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -39,9 +39,14 @@ seed: $(STAMP)
 test: $(STAMP) $(CHROMIUM) node-packages
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
+# The edit-and-rerun loop: everything but the `slow` tests (browser, Node.js packages, subprocesses).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n auto --dist loadfile -m "not slow" $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -12,17 +12,23 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Account, Role, User
+from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
 from accounts.services.auth import auth_tokens_issue
 from accounts.tests.factories import AccountFactory, UserFactory
-from core.principals import Principal
 
 USING_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 USING_REDIS = bool(settings.CACHES["default"]["BACKEND"].endswith("RedisCache"))
 
 
+# End-to-end suites that start the platform, a browser or Node.js: `slow` (see `make test-fast`).
+SLOW_SUITES = ("tests/browser/", "tests/packages/")
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
+        if item.nodeid.startswith(SLOW_SUITES):
+            item.add_marker(pytest.mark.slow)
         if "postgres" in item.keywords and not USING_POSTGRES:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
         if "redis" in item.keywords and not USING_REDIS:

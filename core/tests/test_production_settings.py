@@ -16,6 +16,9 @@ from django.conf import settings as django_settings
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 
+# Each case starts a Python process with production settings.
+pytestmark = pytest.mark.slow
+
 STRONG = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "k7#Qz9!vR2@mW5$eT8^yU1&iO4*pA6(sD3)fG0-hJ_lZxCvBnM",
