@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import ApiKey, ApiKeyUsageDay, AuditLog, User
 from accounts.principals import Principal
-from core.exceptions import NotFound
+from accounts.scoping import tenant_row, tenant_rows
 from core.filters import IdFilter, IsoDateTimeFilter, parse_id
 
 
@@ -29,10 +29,7 @@ class ApiKeyFilter(django_filters.FilterSet):
 
 def _api_keys_of(principal: Principal) -> QuerySet[ApiKey]:
     """The keys `principal` may see: its tenant's, or every tenant's for platform staff."""
-    queryset = ApiKey.objects.select_related("account", "created_by")
-    if principal.is_platform:
-        return queryset
-    return queryset.filter(account=principal.account)
+    return tenant_rows(ApiKey.objects.select_related("account", "created_by"), principal=principal)
 
 
 def api_key_list(*, principal: Principal, filters: Mapping[str, Any] | None = None) -> QuerySet[ApiKey]:
@@ -45,10 +42,7 @@ def api_key_list(*, principal: Principal, filters: Mapping[str, Any] | None = No
 
 def api_key_get(*, principal: Principal, pk: Any) -> ApiKey:
     """One key `principal` may see; the same 404 for a missing key and another tenant's key."""
-    try:
-        return _api_keys_of(principal).get(pk=pk)
-    except (ApiKey.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    return tenant_row(_api_keys_of(principal), principal=principal, pk=pk)
 
 
 # --- API key usage --------------------------------------------------------------------------------
@@ -114,10 +108,7 @@ def _usage(window: list[date], rows: Iterable[Mapping[str, Any]]) -> Usage:
 
 
 def _usage_rows(principal: Principal, window: list[date]) -> QuerySet[ApiKeyUsageDay]:
-    queryset = ApiKeyUsageDay.objects.filter(day__gte=window[0], day__lte=window[-1])
-    if principal.is_platform:
-        return queryset
-    return queryset.filter(account=principal.account)
+    return tenant_rows(ApiKeyUsageDay.objects.filter(day__gte=window[0], day__lte=window[-1]), principal=principal)
 
 
 def api_key_usage_by_key(*, principal: Principal, days: int, today: date | None = None) -> dict[int, Usage]:
@@ -156,10 +147,7 @@ def usage_total(usages: Iterable[Usage], *, days: int, today: date | None = None
 
 
 def _users_of(principal: Principal) -> QuerySet[User]:
-    queryset = User.objects.select_related("account")
-    if principal.is_platform:
-        return queryset
-    return queryset.filter(account=principal.account)
+    return tenant_rows(User.objects.select_related("account"), principal=principal)
 
 
 def user_list(*, principal: Principal) -> QuerySet[User]:
@@ -169,10 +157,7 @@ def user_list(*, principal: Principal) -> QuerySet[User]:
 
 def user_get(*, principal: Principal, pk: Any) -> User:
     """One person `principal` may manage; the same 404 for a missing person and another tenant's."""
-    try:
-        return _users_of(principal).get(pk=pk)
-    except (User.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    return tenant_row(_users_of(principal), principal=principal, pk=pk)
 
 
 # --- audit trail ----------------------------------------------------------------------------------
@@ -223,10 +208,7 @@ class AuditLogFilter(filters.FilterSet):
 
 def audit_log_scope(*, principal: Principal) -> QuerySet[AuditLog]:
     """The audit rows `principal` may read, newest first: its tenant's, or every row for platform staff."""
-    queryset = AuditLog.objects.all()
-    if principal.is_platform:
-        return queryset
-    return queryset.filter(account=principal.account)
+    return tenant_rows(AuditLog.objects.all(), principal=principal)
 
 
 def audit_log_actions(*, principal: Principal) -> list[str]:

@@ -1,4 +1,4 @@
-"""Reads of the agents domain, each starting from the caller's tenant (a scoped queryset)."""
+"""Reads of the agents domain, each starting from the caller's tenant (`accounts.scoping`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import django_filters
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from accounts.principals import Principal
+from accounts.scoping import tenant_row, tenant_rows
 from agents.models import Agent, AgentCategory, AgentExecution, AgentStatus, AgentTemplate, ExecutionStatus
 from core.filters import filter_queryset
 from inbox.models import Channel
@@ -35,12 +37,18 @@ def agents_visible(*, scoped: QuerySet[Agent]) -> QuerySet[Agent]:
     )
 
 
-def agent_list(*, scoped: QuerySet[Agent], filters: Any) -> QuerySet[Agent]:
-    """Filtered by `status` and `category`; 400 on an unknown value."""
-    return filter_queryset(AgentFilter, data=filters, queryset=agents_visible(scoped=scoped))
+def agent_get(*, principal: Principal, pk: Any) -> Agent:
+    """One agent of `principal`'s tenant, not deleted; the same 404 for missing, deleted and foreign ones."""
+    return tenant_row(agents_visible(scoped=Agent.objects.all()), principal=principal, pk=pk)
 
 
-def agent_list_with_activity(*, scoped: QuerySet[Agent], filters: Any, since: datetime) -> QuerySet[Agent]:
+def agent_list(*, principal: Principal, filters: Any) -> QuerySet[Agent]:
+    """`principal`'s agents, filtered by `status` and `category`; 400 on an unknown value."""
+    visible = agents_visible(scoped=tenant_rows(Agent.objects.all(), principal=principal))
+    return filter_queryset(AgentFilter, data=filters, queryset=visible)
+
+
+def agent_list_with_activity(*, principal: Principal, filters: Any, since: datetime) -> QuerySet[Agent]:
     """`agent_list` with each agent's latest execution (`last_execution_at`, `last_execution_status`)
     and how many of its executions started since `since` succeeded and failed (`recent_succeeded`,
     `recent_failed`): one query whatever the number of agents, each figure an index range scan."""
@@ -56,7 +64,7 @@ def agent_list_with_activity(*, scoped: QuerySet[Agent], filters: Any, since: da
         )
         return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
-    return agent_list(scoped=scoped, filters=filters).annotate(
+    return agent_list(principal=principal, filters=filters).annotate(
         last_execution_at=Subquery(latest.values("started_at")[:1]),
         last_execution_status=Subquery(latest.values("status")[:1]),
         recent_succeeded=recent(ExecutionStatus.SUCCEEDED),

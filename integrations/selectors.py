@@ -9,6 +9,8 @@ import django_filters
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.models import Account
+from accounts.principals import Principal
+from accounts.scoping import tenant_rows
 from agents.models import AgentExecution, ExecutionStatus
 from core.filters import filter_queryset
 from inbox.models import Lead
@@ -35,9 +37,9 @@ class EventDeliveryFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-def webhook_endpoint_list(
-    *, scoped: QuerySet[WebhookEndpoint], filters: Mapping[str, Any]
-) -> QuerySet[WebhookEndpoint]:
+def webhook_endpoint_list(*, principal: Principal, filters: Mapping[str, Any]) -> QuerySet[WebhookEndpoint]:
+    """`principal`'s endpoints, filtered by `source` and `is_active`; 400 on a bad value."""
+    scoped = tenant_rows(WebhookEndpoint.objects.all(), principal=principal)
     return filter_queryset(WebhookEndpointFilter, data=filters, queryset=scoped)
 
 

@@ -2,14 +2,13 @@
 
 A view declares `required_roles` (HTTP method → minimum role) and reads `self.principal`;
 `scoped(queryset)` limits rows to the caller's tenant and `get_scoped_object` answers the same 404
-for a missing row and another tenant's row.
+for a missing row and another tenant's row (both `accounts.scoping`, which web pages use too).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -19,7 +18,8 @@ from rest_framework.views import APIView
 
 from accounts.models import Account, Role
 from accounts.principals import Principal, principal_from_request
-from core.exceptions import ApplicationError, Forbidden, NotFound, Unauthorized
+from accounts.scoping import tenant_row, tenant_rows
+from core.exceptions import ApplicationError, Forbidden, Unauthorized
 from core.pagination import CursorPagination
 from core.parsers import JSONParser
 
@@ -79,9 +79,7 @@ class TenantApi(_Api):
 
     def scoped(self, queryset: models.QuerySet[ModelT], *, field: str = "account") -> models.QuerySet[ModelT]:
         """Rows of the caller's tenant (every tenant for platform staff)."""
-        if self.principal.is_platform:
-            return queryset
-        return queryset.filter(**{field: self.principal.account})
+        return tenant_rows(queryset, principal=self.principal, field=field)
 
     def account_for_create(self, account_id: int | None) -> Account:
         """The tenant a new row (or an action) belongs to: the caller's own; platform staff must name one."""
@@ -104,10 +102,8 @@ class TenantApi(_Api):
         return account
 
     def get_scoped_object(self, queryset: models.QuerySet[ModelT], **lookup: Any) -> ModelT:
-        try:
-            return self.scoped(queryset).get(**lookup)
-        except (ObjectDoesNotExist, ValueError, TypeError):
-            raise NotFound() from None
+        """One row of the caller's tenant; the same 404 for a missing row and another tenant's."""
+        return tenant_row(queryset, principal=self.principal, **lookup)
 
 
 class PublicApi(_Api):

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,8 +23,8 @@ from accounts.services.api_keys import IssuedKey, api_key_create, api_key_revoke
 from accounts.services.audit import RequestContext
 from accounts.web.common import end_of_day, is_htmx, settings_context, show_service_error
 from accounts.web.forms import ApiKeyCreateForm, ApiKeyRotateForm
-from accounts.web.pages import PageRequest, page
-from core.exceptions import ApplicationError, NotFound
+from accounts.web.pages import PageRequest, found_or_404, page
+from core.exceptions import ApplicationError
 from core.web import secret_shown_once
 
 
@@ -55,10 +55,7 @@ def _template(request: PageRequest, name: str, *, partial: str | None = None) ->
 
 
 def _key(request: PageRequest, pk: int) -> ApiKey:
-    try:
-        return api_key_get(principal=request.principal, pk=pk)
-    except NotFound:
-        raise Http404 from None
+    return found_or_404(request, lambda: api_key_get(principal=request.principal, pk=pk))
 
 
 @page(role=Role.CLIENT_ADMIN)

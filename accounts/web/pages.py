@@ -17,22 +17,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, NoReturn, ParamSpec, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 
 from accounts.models import Account, Role, User
 from accounts.principals import Principal
-from core.exceptions import ApplicationError
+from accounts.scoping import tenant_row
+from core.exceptions import ApplicationError, NotFound
 from core.web import application_error_response, forbidden
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HttpResponse)
+T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 class PageRequest(HttpRequest):
@@ -98,3 +102,27 @@ def signed_out(request: HttpRequest, notice: str) -> HttpResponse:
     if request.method == "GET":
         return redirect_to_login(request.get_full_path())
     return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
+
+
+# --- rows of the page's tenant --------------------------------------------------------------------
+
+
+def not_found(request: HttpRequest, message: str = "") -> NoReturn:
+    """A 404: the 404 page, or for a part of a page (htmx) a notice rather than that page swapped in."""
+    if getattr(request, "htmx", False):
+        raise NotFound(message or "This does not exist (any more).")
+    raise Http404(message)
+
+
+def row_or_404(request: PageRequest, queryset: models.QuerySet[ModelT], *, missing: str = "", **lookup: Any) -> ModelT:
+    """The one row of the page's tenant matching `lookup` (`accounts.scoping.tenant_row`, as the API
+    uses); the same 404 for a missing row and another tenant's."""
+    return found_or_404(request, lambda: tenant_row(queryset, principal=request.principal, **lookup), missing=missing)
+
+
+def found_or_404(request: HttpRequest, lookup: Callable[[], T], *, missing: str = "") -> T:
+    """What a selector's tenant-scoped lookup answers, its `NotFound` shown as the page's 404."""
+    try:
+        return lookup()
+    except NotFound:
+        not_found(request, missing)

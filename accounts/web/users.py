@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,16 +19,13 @@ from accounts.services.invitations import user_invite
 from accounts.services.users import user_create, user_update
 from accounts.web.common import settings_context, show_service_error
 from accounts.web.forms import ROLE_HELP, InviteForm, RoleForm, role_choices
-from accounts.web.pages import PageRequest, page
-from core.exceptions import ApplicationError, NotFound
+from accounts.web.pages import PageRequest, found_or_404, page
+from core.exceptions import ApplicationError
 
 
 def _person(request: PageRequest, pk: int) -> User:
     """A person of the admin's tenant; another tenant's id is a 404 like a missing one."""
-    try:
-        return user_get(principal=request.principal, pk=pk)
-    except NotFound:
-        raise Http404 from None
+    return found_or_404(request, lambda: user_get(principal=request.principal, pk=pk))
 
 
 @page(role=Role.CLIENT_ADMIN)

@@ -19,7 +19,7 @@ from accounts.principals import Principal
 from accounts.services.audit import RequestContext
 from agents.apis import examples
 from agents.models import Agent, AgentCategory, AgentStatus
-from agents.selectors import LISTED_STATUSES, agent_list, agents_visible
+from agents.selectors import LISTED_STATUSES, agent_get, agent_list, agents_visible
 from agents.services.agents import (
     agent_activate,
     agent_create,
@@ -114,7 +114,7 @@ class _AgentApi(TenantApi):
 
     def agent(self, pk: int) -> Agent:
         """The caller's agent (not deleted); the same 404 for missing, deleted and other tenants'."""
-        return self.get_scoped_object(agents_visible(scoped=Agent.objects.all()), pk=pk)
+        return agent_get(principal=self.principal, pk=pk)
 
     def answer(self, agent: Agent, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = agents_visible(scoped=Agent.objects.filter(pk=agent.pk)).first() or agent
@@ -162,7 +162,7 @@ class AgentListApi(_AgentApi):
         },
     )
     def get(self, request: Request) -> Response:
-        queryset = agent_list(scoped=self.scoped(Agent.objects.all()), filters=request.query_params)
+        queryset = agent_list(principal=self.principal, filters=request.query_params)
         return self.paginated(queryset, AgentSerializer)
 
     @extend_schema(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
-from accounts.web.pages import PageRequest, page
+from accounts.web.pages import PageRequest, page, row_or_404
 from agents.apis.agents import _create_limit_usage
 from agents.models import Agent, AgentExecution, AgentStatus, AgentTemplate, Report, ReportKind
 from agents.selectors import agent_executions, agent_list_with_activity, agents_visible, template_list
@@ -39,7 +39,7 @@ from agents.services.lifecycle import can_transition
 from agents.services.reports import report_request
 from agents.web.charts import execution_chart
 from agents.web.forms import RANGES, AgentFilterForm, AgentForm, AnalyticsForm, ConfigForm, label_for
-from core.exceptions import ApplicationError, NotFound, RateLimited
+from core.exceptions import ApplicationError, RateLimited
 from core.filters import parse_id
 from inbox.models import Channel
 
@@ -58,17 +58,10 @@ def _htmx(request: PageRequest) -> bool:
 
 def _agent(request: PageRequest, pk: int) -> Agent:
     """The tenant's agent (not deleted): the same 404 for a missing one and another tenant's."""
-    agent = agents_visible(scoped=Agent.objects.filter(account=request.account)).filter(pk=pk).first()
-    if agent is None:
-        _not_found(request, "This agent does not exist (any more).")
-    return agent
+    return row_or_404(request, agents_visible(scoped=Agent.objects.all()), missing=AGENT_MISSING, pk=pk)
 
 
-def _not_found(request: PageRequest, message: str) -> NoReturn:
-    """A 404: for a part of a page (htmx), a notice rather than the 404 page swapped into it."""
-    if _htmx(request):
-        raise NotFound(message)
-    raise Http404(message)
+AGENT_MISSING = "This agent does not exist (any more)."
 
 
 def _template(key: str) -> AgentTemplate:
@@ -91,7 +84,7 @@ def agent_list(request: PageRequest) -> HttpResponse:
     if not filters.is_valid():
         return render(request, "agents/list.html", {"filters": filters, "page_obj": None}, status=400)
     queryset = agent_list_with_activity(
-        scoped=Agent.objects.filter(account=request.account),
+        principal=request.principal,
         filters={key: value for key, value in filters.cleaned_data.items() if value},
         since=timezone.now() - RECENT,
     )
@@ -421,7 +414,5 @@ def report_create(request: PageRequest, pk: int) -> HttpResponse:
 
 @page()
 def report_status(request: PageRequest, report_id: int) -> HttpResponse:
-    report = Report.objects.filter(account=request.account, pk=report_id).first()
-    if report is None:
-        _not_found(request, "This report does not exist.")
+    report = row_or_404(request, Report.objects.all(), missing="This report does not exist.", pk=report_id)
     return render(request, "agents/partials/report.html", {"report": report})

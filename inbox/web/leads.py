@@ -12,13 +12,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 from accounts.models import Role
+from accounts.scoping import tenant_rows
 from accounts.services.audit import RequestContext
-from accounts.web.pages import PageRequest, page
+from accounts.web.pages import PageRequest, page, row_or_404
 from core.filters import filter_queryset
 from inbox.exports import leads_csv_response
 from inbox.models import Conversation, Lead
@@ -102,13 +103,11 @@ def _lead_save(request: PageRequest, lead: Lead) -> HttpResponse:
 
 def _lead(request: PageRequest, pk: int) -> Lead:
     """The tenant's lead `pk`; another tenant's is a 404 like a missing one."""
-    return get_object_or_404(
-        _with_conversation(Lead.objects.filter(account=request.account).select_related("contact")), pk=pk
-    )
+    return row_or_404(request, _with_conversation(Lead.objects.select_related("contact")), pk=pk)
 
 
 def _filtered(request: PageRequest, filters: LeadFilterForm) -> QuerySet[Lead]:
-    scoped = Lead.objects.filter(account=request.account)
+    scoped = tenant_rows(Lead.objects.all(), principal=request.principal)
     return filter_queryset(LeadFilter, data=filters.selector_filters(), queryset=scoped)
 
 

@@ -319,9 +319,7 @@ class WebhookEndpointListApi(TenantApi):
         },
     )
     def get(self, request: Request) -> Response:
-        endpoints = webhook_endpoint_list(
-            scoped=self.scoped(WebhookEndpoint.objects.all()), filters=request.query_params
-        )
+        endpoints = webhook_endpoint_list(principal=self.principal, filters=request.query_params)
         return self.paginated(endpoints, WebhookEndpointSerializer)
 
     @extend_schema(

@@ -7,15 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import ApiKey, Role
 from accounts.selectors import Usage, api_key_get, api_key_list, api_key_usage, api_key_usage_by_key, usage_total
 from accounts.web.api_keys import KeyRow, key_row
-from accounts.web.pages import PageRequest, page
-from core.exceptions import NotFound
+from accounts.web.pages import PageRequest, found_or_404, page
 from integrations.models import WebhookEndpoint
 from integrations.web.charts import Chart, usage_chart, usage_sparkline
 from integrations.web.common import developers_context
@@ -73,10 +72,7 @@ def index(request: PageRequest) -> HttpResponse:
 
 
 def _key(request: PageRequest, pk: int) -> ApiKey:
-    try:
-        return api_key_get(principal=request.principal, pk=pk)
-    except NotFound:
-        raise Http404 from None
+    return found_or_404(request, lambda: api_key_get(principal=request.principal, pk=pk))
 
 
 @page(role=Role.CLIENT_ADMIN)

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Role
 from accounts.services.audit import RequestContext
 from accounts.web.common import is_htmx, show_service_error
-from accounts.web.pages import PageRequest, page
+from accounts.web.pages import PageRequest, page, row_or_404
 from core.exceptions import ApplicationError, Conflict
 from core.web import secret_shown_once
 from integrations.events import EVENT_TYPES
@@ -64,14 +64,9 @@ ZAPIER_MANAGED = (
 
 def _endpoint(request: PageRequest, pk: int) -> WebhookEndpoint:
     """The tenant's endpoint: the same 404 for a missing one and another tenant's."""
-    endpoint = (
-        WebhookEndpoint.objects.filter(account=request.account, pk=pk)
-        .select_related("account", "created_by", "created_by_api_key")
-        .first()
+    return row_or_404(
+        request, WebhookEndpoint.objects.select_related("account", "created_by", "created_by_api_key"), pk=pk
     )
-    if endpoint is None:
-        raise Http404
-    return endpoint
 
 
 def _editable(request: PageRequest, pk: int) -> WebhookEndpoint:
@@ -100,8 +95,9 @@ def _back(request: PageRequest, fallback: str) -> HttpResponseRedirect:
 
 @page(role=Role.CLIENT_ADMIN)
 def webhooks(request: PageRequest) -> HttpResponse:
-    scoped = WebhookEndpoint.objects.filter(account=request.account)
-    endpoints = list(webhook_endpoints_with_last_delivery(scoped=webhook_endpoint_list(scoped=scoped, filters={})))
+    endpoints = list(
+        webhook_endpoints_with_last_delivery(scoped=webhook_endpoint_list(principal=request.principal, filters={}))
+    )
     context = developers_context(
         "webhooks",
         endpoints=[endpoint for endpoint in endpoints if endpoint.source != EndpointSource.ZAPIER],
@@ -341,9 +337,7 @@ def webhook_test(request: PageRequest, pk: int) -> HttpResponse:
 @page(role=Role.CLIENT_ADMIN)
 @require_POST
 def delivery_redeliver_view(request: PageRequest, pk: int) -> HttpResponse:
-    delivery = EventDelivery.objects.filter(account=request.account, pk=pk).select_related("endpoint__account").first()
-    if delivery is None:
-        raise Http404
+    delivery = row_or_404(request, EventDelivery.objects.select_related("endpoint__account"), pk=pk)
     if delivery.endpoint.source == EndpointSource.ZAPIER:
         raise Conflict(ZAPIER_MANAGED, code="managed_by_zapier")
     delivery_redeliver(delivery=delivery, actor=request.principal, context=RequestContext.from_request(request))
