@@ -84,13 +84,13 @@ def test_a_key_sees_itself_its_scopes_and_the_role_it_acts_with(account: Account
     assert issued.key not in response.content.decode()
 
 
-def test_me_costs_few_queries_with_a_key(account: Account, django_assert_max_num_queries: Any) -> None:
+def test_me_costs_few_queries_with_a_key(account: Account, django_assert_num_queries: Any) -> None:
     # given a key already used once (so last_used_at is fresh)
     client = with_key(key_for(account, ["read"]).key)
     client.get(ME_URL)
 
     # when / then: one lookup of the key with its account, and one upsert of the day's usage
-    with django_assert_max_num_queries(2) as queries:
+    with django_assert_num_queries(2) as queries:
         assert client.get(ME_URL).status_code == 200
     assert "ON CONFLICT" in queries.captured_queries[-1]["sql"].upper()
 

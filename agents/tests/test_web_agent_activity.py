@@ -175,15 +175,15 @@ def test_an_execution_cursor_of_another_agent_or_nonsense_is_a_400(
 
 
 def test_the_executions_log_query_count_does_not_grow_with_rows(
-    agent: Agent, viewer: User, django_assert_max_num_queries: Any
+    agent: Agent, viewer: User, django_assert_num_queries: Any
 ) -> None:
     client = signed_in(viewer)
     client.get(f"/agents/{agent.pk}/executions/", **HTMX)
     AgentExecutionFactory.create_batch(3, agent=agent)
-    with django_assert_max_num_queries(6) as few:
+    with django_assert_num_queries(6) as few:
         client.get(f"/agents/{agent.pk}/executions/", **HTMX)
     AgentExecutionFactory.create_batch(30, agent=agent)
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(f"/agents/{agent.pk}/executions/", **HTMX)
     assert html(response).count("<tr data-execution=") == 20
 
