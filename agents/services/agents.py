@@ -1,6 +1,6 @@
 """Agents of a tenant: create, update, deploy to the SkyBot runner, activate, deactivate, delete.
 
-Deploying is a background job (`agents.jobs.deploy.deploy_agent`) enqueued after commit. Activate,
+Deploying is a background job (`agents.tasks.deploy_agent`) enqueued after commit. Activate,
 deactivate and delete talk to the runner synchronously, before the status changes, so the caller
 learns at once when the runner refuses (502, code `skybot_rejected`) or cannot be reached or is not
 configured (503, `skybot_unavailable` / `skybot_not_configured`); nothing changes then. Those calls
@@ -103,7 +103,7 @@ def _channels_of(account: Account, channel_ids: list[int]) -> list[Channel]:
 
 
 def _deploy_enqueue(agent: Agent, *, activate: bool) -> None:
-    from agents.jobs.deploy import deploy_agent  # the job module imports this one
+    from agents.tasks import deploy_agent  # the job module imports this one
 
     after_commit(deploy_agent.delay, agent.pk, activate=activate)
 

@@ -16,12 +16,12 @@ from typing import Any
 import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import serializers
 
 from accounts.principals import Principal
 from agents.cache import analytics_invalidate
 from agents.metrics import agent_executions
 from agents.models import Agent, AgentExecution, ExecutionStatus
+from agents.serializers import ExecutionEventSerializer
 from agents.services.rollup import HourlyShare, hourly_record
 from core.exceptions import Conflict
 from core.realtime import publish
@@ -48,29 +48,6 @@ class ExecutionReport:
     error: str = ""
     conversation: Conversation | None = None
     message: Message | None = None
-
-
-class ExecutionEventSerializer(serializers.ModelSerializer[AgentExecution]):
-    agent = serializers.IntegerField(source="agent_id", read_only=True)
-    conversation = serializers.IntegerField(source="conversation_id", read_only=True, allow_null=True)
-    message = serializers.IntegerField(source="message_id", read_only=True, allow_null=True)
-
-    class Meta:
-        model = AgentExecution
-        fields = [
-            "id",
-            "agent",
-            "external_id",
-            "status",
-            "started_at",
-            "finished_at",
-            "duration_ms",
-            "input_summary",
-            "output_summary",
-            "error",
-            "conversation",
-            "message",
-        ]
 
 
 def execution_event_data(execution: AgentExecution) -> dict[str, Any]:

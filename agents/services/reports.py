@@ -65,7 +65,7 @@ def report_request(
     context: RequestContext,
 ) -> Report:
     """Record the request and queue the job that writes the file (after commit)."""
-    from agents.jobs.reports import generate_report
+    from agents.tasks import generate_report
 
     report = Report.objects.create(
         account=account, requested_by=actor.user, kind=kind, date_from=date_from, date_to=date_to

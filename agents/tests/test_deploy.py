@@ -10,10 +10,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Account, AuditLog, User
-from agents.jobs.deploy import deploy_agent
 from agents.models import Agent, AgentStatus
 from agents.services.agents import agent_deployment_run
 from agents.skybot import SkyBotUnavailable
+from agents.tasks import deploy_agent
 from agents.tests.factories import AgentFactory, AgentTemplateFactory
 from agents.tests.fake_runner import FakeRunner, runner_error
 

@@ -12,8 +12,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from accounts.models import Account, AuditLog, User
-from agents.jobs.reports import generate_report
 from agents.models import Agent, Report, ReportKind, ReportStatus
+from agents.tasks import generate_report
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
 from inbox.models import Conversation, ConversationStatus
 from inbox.tests.factories import ConversationFactory

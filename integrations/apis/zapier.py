@@ -29,7 +29,7 @@ from accounts import schema as _auth_schemes  # noqa: F401  (registers the OpenA
 from accounts.apis.base import TenantApi
 from accounts.models import Account, Role
 from accounts.services.audit import RequestContext
-from agents.services.executions import ExecutionEventSerializer
+from agents.serializers import ExecutionEventSerializer
 from core.exceptions import Forbidden
 from core.openapi import ApiErrorSerializer, error_response, error_responses
 from core.serializers import InputSerializer
