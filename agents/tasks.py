@@ -2,5 +2,4 @@
 looks for `tasks` modules, so they are collected here)."""
 
 from agents.jobs.deploy import *  # noqa: F403
-from agents.jobs.handoff import *  # noqa: F403
 from agents.jobs.reports import *  # noqa: F403

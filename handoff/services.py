@@ -1,5 +1,6 @@
-"""Handing a conversation from an AI agent to the team (by the agent, a person, or automatically
-when the runner fails), and routing customer messages to the agent holding their conversation."""
+"""Who holds a conversation: the channel's default agent takes a new one, customer messages go to
+the agent holding theirs, and the agent hands it to the team (by itself, by a person, or
+automatically when the runner fails, the agent stops or lets the customer wait too long)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,22 @@ REASON_AGENT_TIMEOUT = "agent_timeout"
 
 # How many stale conversations one beat run hands off; the next run (30 s later) takes the rest.
 STALE_BATCH = 500
+
+
+def conversations_give_default_agent(*, conversations: list[Conversation], default_agents: dict[int, int]) -> None:
+    """Give each new (unsaved) conversation to its channel's default agent (`default_agents`:
+    channel id → agent id) when that agent is active: held by it, pending for people."""
+    wanted_agents = {default_agents[c.channel_id] for c in conversations if c.channel_id in default_agents}
+    if not wanted_agents:
+        return
+    active_agents = set(
+        Agent.objects.filter(pk__in=wanted_agents, status=AgentStatus.ACTIVE).values_list("pk", flat=True)
+    )
+    for conversation in conversations:
+        agent_id = default_agents.get(conversation.channel_id)
+        if agent_id in active_agents:
+            conversation.agent_id = agent_id
+            conversation.status = ConversationStatus.PENDING
 
 
 def _round_robin_assignee(account_id: int) -> User | None:
