@@ -1,6 +1,6 @@
 """What the agents app tells the apps built on it (`core.hooks` events; `handoff` subscribes).
 
-Both are announced inside the transaction that decides them, so what a handler writes commits or
+Each is announced inside the transaction that decides them, so what a handler writes commits or
 rolls back with it, and an error it raises reaches the caller.
 """
 
@@ -10,8 +10,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agents.models import Agent
+    from agents.models import Agent, AgentExecution
     from inbox.models import Conversation
+
+
+@dataclass(frozen=True)
+class AgentReplied:
+    """The runner reports the agent's reply to a customer, written by `execution`; `conversation` is
+    the one the run names (None: it named none of the tenant's)."""
+
+    execution: AgentExecution
+    agent: Agent
+    conversation: Conversation | None
+    text: str
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers, status
 
 from accounts.services.audit import audit_log_record
-from agents.hooks import AgentLetGo
+from agents.hooks import AgentLetGo, AgentReplied
 from agents.models import Agent, AgentExecution, AgentStatus, ExecutionStatus, RunnerEvent
-from agents.services.executions import ExecutionReport, execution_record, execution_reply_post
+from agents.services.executions import ExecutionReport, execution_record
 from agents.services.lifecycle import agent_transition, can_transition
 from core.exceptions import ApplicationError, error_body
 from core.hooks import announce
@@ -189,7 +189,7 @@ def _apply_execution(event_type: str, raw: dict[str, Any]) -> None:
     )
     reply = data["reply"]
     if reply and reply.get("text"):
-        execution_reply_post(execution=execution, agent=agent, conversation=conversation, text=reply["text"])
+        announce(AgentReplied(execution=execution, agent=agent, conversation=conversation, text=reply["text"]))
     if event_type == "execution.failed":
         _handoff_after_failure(agent, execution, conversation)
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import structlog
 
-from agents.hooks import AgentLetGo, AgentStopped
+from agents.hooks import AgentLetGo, AgentReplied, AgentStopped
 from core.exceptions import Conflict
 from core.hooks import subscribe
 from handoff.selectors import Agents
-from handoff.services import conversation_handoff, conversations_give_default_agent, handoff_from_agent
+from handoff.services import (
+    conversation_handoff,
+    conversations_give_default_agent,
+    execution_reply_post,
+    handoff_from_agent,
+)
 from handoff.tasks import route_to_agent
 from inbox.hooks import ConversationsOpening, CustomerMessageArrived, agent_directory_register
 
@@ -27,6 +32,10 @@ def customer_message_arrived(event: CustomerMessageArrived) -> None:
     """After commit: the agent holding the conversation gets the message (a task, retried)."""
     if event.message.conversation.agent_id is not None:
         route_to_agent.delay(event.message.pk)
+
+
+def agent_replied(event: AgentReplied) -> None:
+    execution_reply_post(execution=event.execution, agent=event.agent, conversation=event.conversation, text=event.text)
 
 
 def agent_let_go(event: AgentLetGo) -> None:
@@ -45,6 +54,7 @@ def agent_stopped(event: AgentStopped) -> None:
 def connect() -> None:
     subscribe(ConversationsOpening, conversations_opening)
     subscribe(CustomerMessageArrived, customer_message_arrived)
+    subscribe(AgentReplied, agent_replied)
     subscribe(AgentLetGo, agent_let_go)
     subscribe(AgentStopped, agent_stopped)
     agent_directory_register(Agents())
