@@ -11,7 +11,6 @@ from typing import Any
 
 from celery import shared_task
 
-from agents.jobs.handoff import *  # noqa: F403
 from agents.models import Report
 from core.tasks import backoff, retry_task
 

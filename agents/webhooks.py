@@ -23,11 +23,12 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers, status
 
 from accounts.services.audit import audit_log_record
+from agents.hooks import AgentLetGo, AgentReplied
 from agents.models import Agent, AgentExecution, AgentStatus, ExecutionStatus, RunnerEvent
-from agents.services.executions import ExecutionReport, execution_record, execution_reply_post
-from agents.services.handoff import conversation_handoff
+from agents.services.executions import ExecutionReport, execution_record
 from agents.services.lifecycle import agent_transition, can_transition
-from core.exceptions import ApplicationError, Conflict, error_body
+from core.exceptions import ApplicationError, error_body
+from core.hooks import announce
 from inbox.models import Conversation, Message
 
 logger = structlog.get_logger(__name__)
@@ -188,7 +189,7 @@ def _apply_execution(event_type: str, raw: dict[str, Any]) -> None:
     )
     reply = data["reply"]
     if reply and reply.get("text"):
-        execution_reply_post(execution=execution, agent=agent, conversation=conversation, text=reply["text"])
+        announce(AgentReplied(execution=execution, agent=agent, conversation=conversation, text=reply["text"]))
     if event_type == "execution.failed":
         _handoff_after_failure(agent, execution, conversation)
 
@@ -206,10 +207,8 @@ def _handoff_after_failure(agent: Agent, execution: AgentExecution, conversation
 
 
 def _handoff(conversation: Conversation, *, reason: str) -> None:
-    try:
-        conversation_handoff(conversation=conversation, actor=None, reason=reason)
-    except Conflict:  # let go by the agent meanwhile: nothing left to hand off
-        logger.info("skybot_handoff_ignored", conversation=conversation.pk, reason="not_held_by_agent")
+    """Give the conversation back to the team (the `handoff` app does, in this transaction)."""
+    announce(AgentLetGo(conversation=conversation, reason=reason))
 
 
 def _apply_workflow_status(raw: dict[str, Any]) -> None:

@@ -25,9 +25,8 @@ from accounts.services.audit import RequestContext
 from accounts.web.common import settings_context, show_service_error
 from accounts.web.forms import SettingsForm
 from accounts.web.pages import PageRequest, page
-from agents.models import Agent
-from agents.selectors import agents_visible
 from core.exceptions import ApplicationError
+from inbox.hooks import agent_directory
 from inbox.models import Channel
 from inbox.services.channels import channel_create, channel_update
 
@@ -124,9 +123,9 @@ class _ChannelForm(SettingsForm):
         widget=_secret_input(),
         help_text="Any string you choose; you type the same one into Meta's webhook form. Empty: the platform default.",
     )
-    default_agent = forms.ModelChoiceField(
+    default_agent: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label="Default AI agent",
-        queryset=Agent.objects.none(),
+        queryset=None,  # the tenant's agents, set per form
         required=False,
         empty_label="None: the team answers",
         help_text="New conversations on this number start with this agent.",
@@ -137,11 +136,10 @@ class _ChannelForm(SettingsForm):
 
     def __init__(self, *args: Any, account: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        agents = agents_visible(scoped=Agent.objects.filter(account=account)).prefetch_related(None)
-        self.fields["default_agent"].queryset = agents.order_by("name", "id")  # type: ignore[attr-defined]
-        self.fields["default_agent"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda agent: f"{agent.name} ({agent.get_status_display().lower()})"
-        )
+        agents = agent_directory()
+        choices = agents.selectable(account_id=account.pk).order_by("name", "id")
+        self.fields["default_agent"].queryset = choices  # type: ignore[attr-defined]
+        self.fields["default_agent"].label_from_instance = agents.label  # type: ignore[attr-defined]
 
 
 class ChannelCreateForm(_ChannelForm):

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agents.webhooks import skybot_webhook
 from core import views as core_views
+from handoff.web import urls as handoff_web_urls
+from inbox.web import urls as inbox_web_urls
 from inbox.webhooks import whatsapp_webhook
 from skybot_inbox.web import shell
 
@@ -13,8 +15,13 @@ api_v1 = [
     path("", include("billing.urls")),
     path("", include("inbox.urls")),
     path("", include("agents.urls")),
+    path("", include("handoff.urls")),
     path("", include("integrations.urls")),
 ]
+
+# A thread's actions are the inbox's and those the apps above it add (handoff's "Take over"): one
+# namespace, so templates name them all `inbox_web:<name>`.
+inbox_pages = ([*inbox_web_urls.urlpatterns, *handoff_web_urls.urlpatterns], inbox_web_urls.app_name)
 
 urlpatterns = [
     path("api/health", core_views.health, name="health"),
@@ -30,7 +37,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.web.signin_urls")),
     path("accounts/", include("allauth.urls")),
-    path("inbox/", include("inbox.web.urls")),
+    path("inbox/", include(inbox_pages)),
     path("leads/", include("inbox.web.leads_urls")),
     path("agents/", include("agents.web.urls")),
     path("settings/", include("skybot_inbox.web.settings_urls")),

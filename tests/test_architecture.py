@@ -57,7 +57,14 @@ def test_the_project_keeps_its_import_contracts():
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("lower", "higher"),
-    [("core", "accounts"), ("accounts", "inbox"), ("inbox", "agents"), ("agents", "integrations")],
+    [
+        ("core", "accounts"),
+        ("accounts", "inbox"),
+        ("inbox", "agents"),
+        ("inbox", "handoff"),
+        ("agents", "handoff"),
+        ("handoff", "integrations"),
+    ],
 )
 def test_an_upward_import_breaks_the_contract(tmp_path, lower, higher):
     # given an empty copy of the project's packages, under the project's own contracts

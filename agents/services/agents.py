@@ -27,11 +27,12 @@ from jsonschema.validators import validator_for
 from accounts.models import Account
 from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from agents.hooks import AgentStopped
 from agents.models import Agent, AgentStatus, AgentTemplate
-from agents.services.handoff import handoff_from_agent
 from agents.services.lifecycle import agent_status_publish, agent_transition, transition_check
 from agents.skybot import SkyBotClient, SkyBotNotConfigured, SkyBotRejected, SkyBotUnavailable
 from core.exceptions import ApplicationError, Conflict
+from core.hooks import announce
 from core.transactions import after_commit
 from inbox.models import Channel
 
@@ -351,8 +352,7 @@ def _after_runner(agent: Agent, target: str, action: str, actor: Principal, cont
         _audit(action, agent, actor, context)
         if target in (S.INACTIVE, S.DELETED):
             # Nobody answers for a paused or deleted agent: its customers go to the team now.
-            for conversation_id in agent.conversations.values_list("pk", flat=True):
-                handoff_from_agent(conversation_id=conversation_id, agent_id=agent.pk, reason=f"agent_{target}")
+            announce(AgentStopped(agent=agent, reason=f"agent_{target}"))
     return agent
 
 

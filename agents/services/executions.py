@@ -1,4 +1,4 @@
-"""Agent executions as the SkyBot runner reports them, and the replies agents post through them.
+"""Agent executions as the SkyBot runner reports them (a reply one carries is `agents.hooks.AgentReplied`).
 
 The runner reports an execution with a "started" and a "finished" (succeeded/failed) event, which
 may arrive in either order or more than once: `execution_record` upserts one row per
@@ -17,17 +17,14 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.principals import Principal
 from agents.cache import analytics_invalidate
 from agents.metrics import agent_executions
 from agents.models import Agent, AgentExecution, ExecutionStatus
 from agents.serializers import ExecutionEventSerializer
 from agents.services.rollup import HourlyShare, hourly_record
-from core.exceptions import Conflict
 from core.realtime import publish
 from core.transactions import after_commit
 from inbox.models import Conversation, Message
-from inbox.services.messages import message_send
 
 logger = structlog.get_logger(__name__)
 
@@ -180,34 +177,3 @@ def execution_record(*, agent: Agent, report: ExecutionReport) -> AgentExecution
         hourly_record(before=before, after=HourlyShare.of(execution))
         _announce(execution, started=False, finished=was_running and execution.status in FINISHED)
     return execution
-
-
-@transaction.atomic
-def execution_reply_post(
-    *, execution: AgentExecution, agent: Agent, conversation: Conversation | None, text: str
-) -> Message | None:
-    """Send the agent's reply to its conversation through the inbox's send path.
-
-    Only a conversation the agent holds gets it; otherwise the reply is dropped (and logged). When
-    WhatsApp's 24-hour window is closed, the reason is kept in the execution's `error`.
-    """
-    if conversation is None:
-        logger.info("agent_reply_ignored", reason="no_conversation", execution=execution.pk, agent=agent.pk)
-        return None
-    held = Conversation.objects.select_for_update().filter(pk=conversation.pk, account_id=agent.account_id).first()
-    if held is None or held.agent_id != agent.pk:
-        logger.info(
-            "agent_reply_ignored",
-            reason="conversation_not_held",
-            execution=execution.pk,
-            agent=agent.pk,
-            conversation=conversation.pk,
-        )
-        return None
-    try:
-        return message_send(conversation=held, actor=Principal.platform_key(), text=text, agent=agent)
-    except Conflict as exc:
-        execution.error = "\n".join(filter(None, [execution.error, f"Reply not sent: {exc.message}"]))
-        execution.save(update_fields=["error"])
-        logger.info("agent_reply_refused", code=exc.code, execution=execution.pk, conversation=held.pk)
-        return None

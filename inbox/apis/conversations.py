@@ -13,12 +13,11 @@ from rest_framework.response import Response
 from accounts.apis.base import TenantApi
 from accounts.models import User
 from accounts.services.audit import RequestContext
-from agents.models import Agent, AgentStatus
-from agents.services.handoff import conversation_handoff
 from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer
 from inbox.apis import examples
+from inbox.hooks import agent_directory
 from inbox.models import Conversation, ConversationStatus, Priority
 from inbox.selectors import conversation_list, message_list
 from inbox.serializers import ConversationSerializer, MessageSerializer
@@ -109,7 +108,7 @@ class ConversationDetailApi(TenantApi):
         if "agent" in data:
             agent_id = data.pop("agent")
             data["agent"] = (
-                Agent.objects.filter(pk=agent_id, account_id=conversation.account_id, status=AgentStatus.ACTIVE).first()
+                agent_directory().active(account_id=conversation.account_id).filter(pk=agent_id).first()
                 if agent_id is not None
                 else None
             )
@@ -134,41 +133,6 @@ class ConversationReadApi(TenantApi):
             Conversation.objects.select_related("contact").prefetch_related("labels"), pk=pk
         )
         conversation = conversation_mark_read(conversation=conversation, actor=self.principal)
-        return Response(ConversationSerializer(conversation).data)
-
-
-class ConversationHandoffApi(TenantApi):
-    class ConversationHandoffInput(InputSerializer):
-        reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
-
-    @extend_schema(
-        operation_id="conversations_handoff",
-        summary="Take a conversation from its AI agent and give it to the team",
-        description=(
-            "The conversation becomes `open` and is assigned per its channel's handoff rule (left "
-            "unassigned, or round robin among USER and CLIENT_ADMIN teammates); `conversation.handoff` "
-            "reaches the inbox feed. 409 `not_held_by_agent` when no agent holds it."
-        ),
-        request=ConversationHandoffInput,
-        examples=examples.CONVERSATION_HANDOFF,
-        responses={
-            200: ConversationSerializer,
-            **error_responses(
-                400, 404, field_errors={"reason": ["Ensure this field has no more than 500 characters."]}
-            ),
-            409: error_response(409, code="not_held_by_agent", message="No AI agent holds this conversation."),
-        },
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        conversation = self.get_scoped_object(Conversation.objects.all(), pk=pk)
-        data = self.validated(self.ConversationHandoffInput, request)
-        conversation_handoff(
-            conversation=conversation,
-            actor=self.principal,
-            reason=data["reason"],
-            context=RequestContext.from_request(request),
-        )
-        conversation = Conversation.objects.select_related("contact").prefetch_related("labels").get(pk=pk)
         return Response(ConversationSerializer(conversation).data)
 
 
@@ -245,6 +209,5 @@ urlpatterns = [
     path("conversations", ConversationListApi.as_view(), name="conversation-list"),
     path("conversations/<int:pk>", ConversationDetailApi.as_view(), name="conversation-detail"),
     path("conversations/<int:pk>/read", ConversationReadApi.as_view(), name="conversation-read"),
-    path("conversations/<int:pk>/handoff", ConversationHandoffApi.as_view(), name="conversation-handoff"),
     path("conversations/<int:pk>/messages", ConversationMessagesApi.as_view(), name="conversation-messages"),
 ]

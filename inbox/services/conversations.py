@@ -11,9 +11,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
-from agents.models import Agent, AgentStatus
 from core.exceptions import ApplicationError
 from core.realtime import publish
+from inbox.hooks import Agent, agent_directory
 from inbox.models import Channel, Contact, Conversation, ConversationStatus, Label
 from inbox.serializers import conversation_event_data
 
@@ -46,7 +46,7 @@ def conversation_update(
     releasing = False
     if agent is not _UNSET and (agent.pk if agent else None) != conversation.agent_id:
         if agent is not None:
-            if agent.account_id != conversation.account_id or agent.status != AgentStatus.ACTIVE:
+            if not agent_directory().may_hold(agent, account_id=conversation.account_id):
                 raise ApplicationError(
                     "No such active agent.", code="validation_error", details={"agent": ["No such active agent."]}
                 )
@@ -59,9 +59,9 @@ def conversation_update(
             assignee, status = None, ConversationStatus.PENDING
         else:
             releasing = True
-        conversation.agent = agent
+        conversation.agent_id = agent.pk if agent else None
         conversation.awaiting_agent_since = None
-        changed["agent"] = agent.pk if agent else None
+        changed["agent"] = conversation.agent_id
     elif assignee is not _UNSET and assignee is not None and conversation.agent_id is not None:
         conversation.agent = None
         conversation.awaiting_agent_since = None

@@ -23,11 +23,12 @@ from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from agents.models import Agent, AgentStatus
 from core.bulk import bulk_update_rows
+from core.hooks import announce
 from core.locks import lock_keys
 from core.realtime import FeedEvent, publish_many
 from core.transactions import after_commit
+from inbox.hooks import ConversationsOpening, CustomerMessageArrived
 from inbox.metrics import unknown_number_deliveries
 from inbox.models import (
     MEDIA_TYPES,
@@ -194,31 +195,23 @@ def _conversations(
 ) -> tuple[dict[tuple[int, int], Conversation], set[int]]:
     """Conversations for (channel_id, contact_id), created where missing; locked for update.
 
-    A new conversation on a channel whose default agent (`default_agents`: channel id → agent id)
-    is active starts held by that agent, pending for people."""
+    A new conversation starts open for people, unless a `ConversationsOpening` handler gives it to
+    the channel's default agent (`default_agents`: channel id → agent id) to hold."""
     found = _rows(Conversation.objects.select_for_update(), pairs, "channel_id", "contact_id")
-    missing = [pair for pair in pairs if pair not in found]
-    wanted_agents = {default_agents[channel_id] for channel_id, _ in missing if channel_id in default_agents}
-    active_agents = (
-        set(Agent.objects.filter(pk__in=wanted_agents, status=AgentStatus.ACTIVE).values_list("pk", flat=True))
-        if wanted_agents
-        else set()
-    )
     new = []
-    for channel_id, contact_id in missing:
+    for channel_id, contact_id in (pair for pair in pairs if pair not in found):
         account_id, first_at = pairs[(channel_id, contact_id)]
-        agent_id = default_agents.get(channel_id)
-        held = agent_id in active_agents
         new.append(
             Conversation(
                 account_id=account_id,
                 channel_id=channel_id,
                 contact_id=contact_id,
                 last_message_at=first_at,
-                agent_id=agent_id if held else None,
-                status=ConversationStatus.PENDING if held else ConversationStatus.OPEN,
+                status=ConversationStatus.OPEN,
             )
         )
+    if new:
+        announce(ConversationsOpening(conversations=new, default_agents=default_agents))
     # The channels are locked, and only ingestion opens conversations: no other writer can race us.
     for conversation in Conversation.objects.bulk_create(new):
         found[(conversation.channel_id, conversation.contact_id)] = conversation
@@ -291,7 +284,7 @@ def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], 
         if parsed["type"] != MessageType.REACTION:
             conversation.unread_count += 1
         # A customer writing again brings a resolved or snoozed thread back to the team (or to the
-        # agent holding it, which then owes an answer: see agents.services.handoff).
+        # agent holding it, which then owes an answer: see handoff.services).
         if conversation.status in (ConversationStatus.RESOLVED, ConversationStatus.SNOOZED):
             conversation.status = ConversationStatus.PENDING if conversation.agent_id else ConversationStatus.OPEN
             conversation.snoozed_until = None
@@ -382,8 +375,7 @@ def _apply_statuses(batch: _Batch, result: DrainResult, feed: list[FeedEvent], d
 
 def _follow_up(messages: list[Message]) -> None:
     """After commit: forward to the n8n router where one is configured, to the AI agent holding the
-    conversation, and download media."""
-    from agents.jobs.handoff import route_to_agent
+    conversation (whoever subscribed to `CustomerMessageArrived`), and download media."""
     from inbox import tasks
 
     accounts = {m.account_id for m in messages}
@@ -395,8 +387,7 @@ def _follow_up(messages: list[Message]) -> None:
     for message in messages:
         if message.account_id in routed:
             tasks.route_inbound_message.delay(message.pk)
-        if message.conversation.agent_id is not None:
-            route_to_agent.delay(message.pk)
+        announce(CustomerMessageArrived(message=message))
         if message.type in MEDIA_TYPES and message.media.get("id"):
             tasks.download_media.delay(message.pk)
 

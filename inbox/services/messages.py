@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -14,12 +14,10 @@ from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import Conflict
 from core.realtime import publish
 from core.transactions import after_commit
+from inbox.hooks import Agent
 from inbox.models import Conversation, Message, MessageDirection, MessageStatus, MessageType
 from inbox.serializers import message_event_data
 from inbox.whatsapp import GraphApiError, WhatsAppClient
-
-if TYPE_CHECKING:
-    from agents.models import Agent
 
 
 def customer_window_open(conversation: Conversation) -> bool:
@@ -76,7 +74,7 @@ def message_send(
         payload=payload,
         status=MessageStatus.QUEUED,
         sender_user=actor.user,
-        sender_agent=agent,
+        sender_agent_id=agent.pk if agent else None,
     )
     changes: dict[str, Any] = {"last_message_at": now, "updated_at": now}
     if agent is None:

@@ -15,7 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 
 from accounts.models import User
-from agents.models import Agent
+from inbox.hooks import Agent
 from inbox.models import Channel, ConversationStatus, Lead, LeadStatus, Priority
 
 ANY = [("", "Any")]
@@ -243,10 +243,6 @@ class LabelForm(Form):
         if (added := self.cleaned_data.get("add")) and added not in wanted:
             wanted.append(added)
         return wanted
-
-
-class HandoffForm(Form):
-    reason = forms.CharField(required=False, max_length=500)
 
 
 # --- contacts and leads ---------------------------------------------------------------------------

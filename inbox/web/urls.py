@@ -1,4 +1,7 @@
-"""Inbox pages under /inbox/: the list, a conversation, and the regions and actions of a thread."""
+"""Inbox pages under /inbox/: the list, a conversation, and the regions and actions of a thread.
+
+The project mounts them in the `inbox_web` namespace together with the actions apps above the inbox
+add to a thread (handoff's `<pk>/handoff`): see skybot_inbox/urls.py."""
 
 from django.urls import path
 
@@ -17,7 +20,6 @@ urlpatterns = [
     path("<int:pk>/status", views.change_status, name="status"),
     path("<int:pk>/priority", views.change_priority, name="priority"),
     path("<int:pk>/assign", views.assign, name="assign"),
-    path("<int:pk>/handoff", views.handoff, name="handoff"),
     path("<int:pk>/labels", views.change_labels, name="labels"),
     path("<int:pk>/read", views.mark_read, name="read"),
     path("<int:pk>/contact", views.edit_contact, name="contact"),

@@ -1,8 +1,9 @@
 """Inbox pages: the conversation list, an open thread beside it, and what a person does there.
 
 Reads go through `inbox.selectors` and writes through the same services the REST API calls
-(`message_send`, `conversation_update`, `conversation_handoff`, `contact_update`, `lead_*`), so
-the rules — the 24-hour window, who may hold a conversation, audit rows, live events — are theirs.
+(`message_send`, `conversation_update`, `contact_update`, `lead_*`), so the rules — the 24-hour
+window, who may hold a conversation, audit rows, live events — are theirs. Apps above the inbox add
+actions to a thread with `thread_conversation` and `thread_controls_response` (handoff's "Take over").
 
 The page is made of regions that reload themselves from the live feed (see static/js/app.js):
 the list, the thread's messages, its composer and its controls. The composer and the controls
@@ -28,8 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Role, User
 from accounts.services.audit import RequestContext
 from accounts.web.pages import PageRequest, page
-from agents.models import Agent, AgentStatus
-from agents.services.handoff import conversation_handoff
+from inbox.hooks import agent_directory
 from inbox.models import Channel, Conversation, Label, Lead, Message
 from inbox.selectors import conversation_list, message_list
 from inbox.services.conversations import conversation_mark_read, conversation_update
@@ -39,7 +39,6 @@ from inbox.web.forms import (
     AssignForm,
     ContactForm,
     ConversationFilterForm,
-    HandoffForm,
     InboxChoices,
     LabelForm,
     LeadForm,
@@ -224,23 +223,6 @@ def assign(request: PageRequest, pk: int) -> HttpResponse:
 
 @page(role=Role.USER)
 @require_POST
-def handoff(request: PageRequest, pk: int) -> HttpResponse:
-    """Take the conversation from its AI agent and give it to the team (the channel's hand-off rule)."""
-    conversation = _conversation(request, pk)
-    form = HandoffForm(request.POST)
-    if not form.is_valid():
-        return _respond(request, conversation, "controls", ok=False)
-    conversation_handoff(
-        conversation=conversation,
-        actor=request.principal,
-        reason=form.cleaned_data["reason"],
-        context=RequestContext.from_request(request),
-    )
-    return _respond(request, conversation, "controls", ok=True)
-
-
-@page(role=Role.USER)
-@require_POST
 def change_labels(request: PageRequest, pk: int) -> HttpResponse:
     conversation = _conversation(request, pk)
     form = LabelForm(request.POST, current=_label_names(conversation))
@@ -295,6 +277,19 @@ def save_lead(request: PageRequest, pk: int) -> HttpResponse:
     return _respond(request, conversation, "contact", ok=True, saved="lead")
 
 
+# --- for actions the apps above the inbox add to a thread -----------------------------------------
+
+
+def thread_conversation(request: PageRequest, pk: int) -> Conversation:
+    """The tenant's conversation `pk`, loaded as the thread shows it; another tenant's is a 404."""
+    return _conversation(request, pk)
+
+
+def thread_controls_response(request: PageRequest, conversation: Conversation, *, ok: bool) -> HttpResponse:
+    """After an action on the thread's controls: the controls again (htmx), else the thread."""
+    return _respond(request, conversation, "controls", ok=ok)
+
+
 # --- building the page ----------------------------------------------------------------------------
 
 
@@ -312,7 +307,7 @@ def _choices(request: PageRequest) -> InboxChoices:
     account = request.account
     return InboxChoices(
         teammates=list(User.objects.filter(account=account, is_active=True).order_by("full_name", "email")),
-        agents=list(Agent.objects.filter(account=account, status=AgentStatus.ACTIVE).order_by("name")),
+        agents=list(agent_directory().active(account_id=account.pk).order_by("name")),
         # Names only: a channel row carries encrypted tokens, costly to load and never shown here.
         channels=list(Channel.objects.filter(account=account).only("id", "name", "display_phone_number", "account_id")),
         labels=list(Label.objects.filter(account=account).order_by("name").values_list("name", flat=True)),

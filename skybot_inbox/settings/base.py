@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "inbox",
     "agents",
+    "handoff",  # who holds a conversation: above agents and inbox, subscribes to what they announce
     "billing",
     "plugins",
     "integrations",

@@ -1,5 +1,7 @@
-"""Handing a conversation from an AI agent to the team (by the agent, a person, or automatically
-when the runner fails), and routing customer messages to the agent holding their conversation."""
+"""Who holds a conversation: the channel's default agent takes a new one, customer messages go to
+the agent holding theirs, its replies go out only while it holds it, and it hands it to the team
+(by itself, by a person, or automatically when the runner fails, the agent stops or lets the
+customer wait too long)."""
 
 from __future__ import annotations
 
@@ -15,13 +17,14 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
-from agents.models import Agent, AgentStatus
+from agents.models import Agent, AgentExecution, AgentStatus
 from agents.skybot import SkyBotClient, SkyBotError, SkyBotUnavailable
 from core.exceptions import Conflict
 from core.locks import lock_keys
 from core.realtime import FeedEvent, publish_many
 from inbox.models import Conversation, ConversationStatus, Message
 from inbox.serializers import conversation_event_data, message_event_data
+from inbox.services.messages import message_send
 
 logger = structlog.get_logger(__name__)
 
@@ -30,6 +33,22 @@ REASON_AGENT_TIMEOUT = "agent_timeout"
 
 # How many stale conversations one beat run hands off; the next run (30 s later) takes the rest.
 STALE_BATCH = 500
+
+
+def conversations_give_default_agent(*, conversations: list[Conversation], default_agents: dict[int, int]) -> None:
+    """Give each new (unsaved) conversation to its channel's default agent (`default_agents`:
+    channel id → agent id) when that agent is active: held by it, pending for people."""
+    wanted_agents = {default_agents[c.channel_id] for c in conversations if c.channel_id in default_agents}
+    if not wanted_agents:
+        return
+    active_agents = set(
+        Agent.objects.filter(pk__in=wanted_agents, status=AgentStatus.ACTIVE).values_list("pk", flat=True)
+    )
+    for conversation in conversations:
+        agent_id = default_agents.get(conversation.channel_id)
+        if agent_id in active_agents:
+            conversation.agent_id = agent_id
+            conversation.status = ConversationStatus.PENDING
 
 
 def _round_robin_assignee(account_id: int) -> User | None:
@@ -178,6 +197,37 @@ def message_route_to_agent(*, message: Message, final_attempt: bool = True) -> b
         return True
     handoff_from_agent(conversation_id=conversation.pk, agent_id=agent.pk, reason=REASON_AGENT_UNAVAILABLE)
     return False
+
+
+@transaction.atomic
+def execution_reply_post(
+    *, execution: AgentExecution, agent: Agent, conversation: Conversation | None, text: str
+) -> Message | None:
+    """Send the agent's reply to its conversation through the inbox's send path.
+
+    Only a conversation the agent holds gets it; otherwise the reply is dropped (and logged). When
+    WhatsApp's 24-hour window is closed, the reason is kept in the execution's `error`.
+    """
+    if conversation is None:
+        logger.info("agent_reply_ignored", reason="no_conversation", execution=execution.pk, agent=agent.pk)
+        return None
+    held = Conversation.objects.select_for_update().filter(pk=conversation.pk, account_id=agent.account_id).first()
+    if held is None or held.agent_id != agent.pk:
+        logger.info(
+            "agent_reply_ignored",
+            reason="conversation_not_held",
+            execution=execution.pk,
+            agent=agent.pk,
+            conversation=conversation.pk,
+        )
+        return None
+    try:
+        return message_send(conversation=held, actor=Principal.platform_key(), text=text, agent=agent)
+    except Conflict as exc:
+        execution.error = "\n".join(filter(None, [execution.error, f"Reply not sent: {exc.message}"]))
+        execution.save(update_fields=["error"])
+        logger.info("agent_reply_refused", code=exc.code, execution=execution.pk, conversation=held.pk)
+        return None
 
 
 def conversations_handoff_stale(*, now: datetime | None = None, limit: int = STALE_BATCH) -> int:

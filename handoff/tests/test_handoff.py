@@ -13,11 +13,11 @@ from django.utils import timezone
 from accounts.models import AuditLog, Role
 from accounts.services.auth import auth_tokens_issue
 from accounts.tests.factories import UserFactory
-from agents.jobs.handoff import handoff_stale_conversations, route_to_agent
 from agents.models import AgentStatus
-from agents.services.handoff import conversation_handoff
 from agents.tests.factories import AgentFactory
 from core.exceptions import Conflict
+from handoff.services import conversation_handoff
+from handoff.tasks import handoff_stale_conversations, route_to_agent
 from inbox.models import Conversation, ConversationStatus
 from inbox.tests.factories import ConversationFactory, MessageFactory
 

@@ -1,0 +1,5 @@
+"""Routes of the hand-off API under /api/v1/."""
+
+from handoff import apis
+
+urlpatterns = [*apis.urlpatterns]
