@@ -25,7 +25,7 @@ from prometheus_client import Histogram
 
 from core.exceptions import error_body
 from core.middleware import REQUEST_ID_HEADER, valid_request_id
-from inbox.webhooks import Outcome, accept_notification
+from inbox.services.webhooks import Outcome, accept_notification
 
 logger = structlog.get_logger("skybot.request")
 

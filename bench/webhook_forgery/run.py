@@ -201,7 +201,7 @@ def main() -> None:
     from django.conf import settings
 
     from inbox.models import Channel, InboundWebhookEvent
-    from inbox.webhooks import forget_app_secrets
+    from inbox.services.webhooks import forget_app_secrets
     from skybot_inbox.wsgi import application
 
     seed()

@@ -20,7 +20,7 @@ from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError
 from inbox.models import Channel, verify_token_digest
-from inbox.webhooks import forget_app_secret
+from inbox.services.webhooks import forget_app_secret
 from inbox.whatsapp import GraphApiError, PhoneNumber, WhatsAppClient
 
 logger = structlog.get_logger(__name__)

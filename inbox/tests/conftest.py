@@ -20,8 +20,8 @@ from werkzeug import Request, Response
 
 from accounts.models import Account
 from inbox.models import Channel
+from inbox.services.webhooks import forget_app_secrets
 from inbox.tests.factories import ChannelFactory
-from inbox.webhooks import forget_app_secrets
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_PHONE_NUMBER_ID = "106540352242922"

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 
 from inbox.models import Channel, InboundWebhookEvent, Message
+from inbox.services.webhooks import MAX_NUMBERS_PER_DELIVERY
 from inbox.tests.conftest import sign
 from inbox.tests.factories import ChannelFactory
 from inbox.tests.test_fastpath import call
-from inbox.webhooks import MAX_NUMBERS_PER_DELIVERY
 
 pytestmark = pytest.mark.django_db
 

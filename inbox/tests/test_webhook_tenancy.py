@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 
 from inbox.models import InboundWebhookEvent, Message, MessageDirection, MessageStatus
+from inbox.services.webhooks import _secret_cache
 from inbox.tests.conftest import APP_SECRET, sign
 from inbox.tests.factories import ChannelFactory, ConversationFactory, MessageFactory
-from inbox.webhooks import _secret_cache
 
 pytestmark = pytest.mark.django_db
 

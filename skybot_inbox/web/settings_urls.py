@@ -6,7 +6,7 @@ from django.urls import path
 
 from accounts.web import api_keys, audit, users
 from billing.web import views as billing
-from inbox import web_channels
+from inbox.web import channels as web_channels
 from skybot_inbox.web import settings_index
 
 app_name = "settings_web"
