@@ -1,7 +1,7 @@
 """Typed client for the SkyBot runner, the n8n-based HTTP API that runs agents as workflows.
 
 The HTTP contract we expect from the runner is in docs/skybot-runner.md. Errors come back as our
-own exceptions: `SkyBotUnavailable` when a retry may help (5xx, 429, timeouts, connection
+own exceptions: `SkyBotUnavailable` when a retry may help (5xx, 408, 429, timeouts, connection
 failures), `SkyBotRejected` when it will not (any other 4xx), each with the runner's message.
 """
 
@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from core.retry import status_is_retryable
+
 
 class SkyBotError(Exception):
     def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
@@ -23,7 +25,7 @@ class SkyBotError(Exception):
 
 
 class SkyBotUnavailable(SkyBotError):
-    """The runner could not answer now (5xx, 429, timeout, network); worth retrying."""
+    """The runner could not answer now (5xx, 408, 429, timeout, network; `core.retry`); worth retrying."""
 
 
 class SkyBotRejected(SkyBotError):
@@ -84,7 +86,7 @@ class SkyBotClient:
         error = error if isinstance(error, dict) else {}
         status = response.status_code
         message = str(error.get("message") or f"The SkyBot runner answered HTTP {status}.")
-        kind = SkyBotUnavailable if status >= 500 or status == 429 else SkyBotRejected
+        kind = SkyBotUnavailable if status_is_retryable(status) else SkyBotRejected
         return kind(message, status=status, code=str(error.get("code") or ""))
 
     @staticmethod

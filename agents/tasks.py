@@ -18,7 +18,7 @@ from core.tasks import backoff, retry_task
 @shared_task(name="agents.jobs.deploy.deploy_agent", bind=True, acks_late=True, max_retries=6)
 def deploy_agent(self: Any, agent_id: int, activate: bool = True) -> None:
     """Deploy a `deploying` agent; retried with exponential backoff while the runner is unavailable
-    (5xx, 429, timeouts), never after it rejected the workflow (4xx). Every attempt, retry or
+    (5xx, 408, 429, timeouts), never after it rejected the workflow (4xx). Every attempt, retry or
     duplicate sends the agent's `deploy_key` as idempotency key, so the runner makes one workflow."""
     from agents.services.agents import agent_deployment_run
     from agents.skybot import SkyBotUnavailable

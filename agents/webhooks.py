@@ -9,8 +9,6 @@ The contract is documented in docs/skybot-webhooks.md.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
@@ -23,6 +21,7 @@ from rest_framework import status
 
 from agents.services.runner_events import EnvelopeSerializer, runner_event_apply
 from core.exceptions import ApplicationError, error_body
+from core.signing import signature_matches, timestamped_signature
 
 logger = structlog.get_logger(__name__)
 
@@ -33,8 +32,7 @@ def _error(status_code: int, code: str, message: str, details: Any = None) -> Js
 
 def signature_for(*, secret: str, timestamp: str, body: bytes) -> str:
     """The `X-SkyBot-Signature` value the runner sends for this timestamp and raw body."""
-    signed = timestamp.encode() + b"." + body
-    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return timestamped_signature(secret=secret, timestamp=timestamp, body=body)
 
 
 def _authenticate(*, body: bytes, timestamp: str, signature: str) -> JsonResponse | None:
@@ -45,9 +43,7 @@ def _authenticate(*, body: bytes, timestamp: str, signature: str) -> JsonRespons
     if not secret:
         logger.warning("skybot_webhook_secret_missing")
         return _error(401, "signature_invalid", "The signature cannot be verified.")
-    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500).
-    expected = signature_for(secret=secret, timestamp=timestamp, body=body).encode()
-    if not hmac.compare_digest(expected, signature.encode(errors="replace")):
+    if not signature_matches(signature_for(secret=secret, timestamp=timestamp, body=body), signature):
         return _error(401, "signature_invalid", "The signature does not match the timestamp and body.")
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return _error(401, "timestamp_invalid", "X-SkyBot-Timestamp must be Unix seconds.")

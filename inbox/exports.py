@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from core.csv_safety import csv_safe
 from inbox.models import Lead
 
 CSV_COLUMNS = ["id", "name", "email", "phone", "company", "source", "status", "score", "contact_id", "created_at"]
@@ -21,9 +22,7 @@ class _Echo:
 
 
 def _csv_safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ becomes text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_safe("" if value is None else str(value))
 
 
 def leads_csv_rows(leads: QuerySet[Lead]) -> Iterator[str]:

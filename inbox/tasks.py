@@ -74,7 +74,7 @@ def _final(task: Any) -> bool:
 
 @shared_task(bind=True, acks_late=True, max_retries=6)
 def send_message(self: Any, message_id: int) -> None:
-    """Deliver a queued reply; retried with backoff on 5xx, 429 and timeouts, never on other 4xx."""
+    """Deliver a queued reply; retried with backoff on 5xx, 408, 429 and timeouts, never on other 4xx."""
     from inbox.services.messages import message_deliver
     from inbox.whatsapp import GraphApiError
 

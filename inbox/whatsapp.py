@@ -1,18 +1,19 @@
 """WhatsApp Cloud API (Meta Graph API) client and webhook signature check.
 
 The client maps Meta's answers onto `GraphApiError`, with `retryable` true for what a retry can fix
-(5xx, 429, timeouts, connection failures) and false for every other 4xx.
+(5xx, 408, 429, timeouts, connection failures: `core.retry`) and false for every other 4xx.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from django.conf import settings
+
+from core.retry import status_is_retryable
+from core.signing import body_signature, signature_matches
 
 
 class GraphApiError(Exception):
@@ -34,9 +35,7 @@ def signature_valid(*, body: bytes, header: str, secret: str) -> bool:
     """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`, compared in constant time."""
     if not secret or not header.startswith("sha256="):
         return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500).
-    return hmac.compare_digest(expected.encode(), header.removeprefix("sha256=").encode(errors="replace"))
+    return signature_matches(body_signature(secret=secret, body=body), header)
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class WhatsAppClient:
         return GraphApiError(
             str(error.get("message") or f"WhatsApp API answered HTTP {status}."),
             status=status,
-            retryable=status >= 500 or status == 429,
+            retryable=status_is_retryable(status),
             code=error.get("code"),
             title=str(error.get("error_user_title") or error.get("type") or ""),
         )

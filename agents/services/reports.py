@@ -20,6 +20,7 @@ from accounts.models import Account
 from accounts.principals import Principal
 from accounts.services.audit import RequestContext, audit_log_record
 from agents.models import AgentExecution, Report, ReportKind, ReportStatus
+from core.csv_safety import csv_safe
 from core.transactions import after_commit
 from inbox.models import Conversation
 
@@ -49,8 +50,6 @@ CONVERSATION_COLUMNS = [
     "created_at",
     "last_message_at",
 ]
-# Cells a spreadsheet would read as a formula are prefixed with a quote (CSV injection).
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_FETCH = 2000
 
 
@@ -170,8 +169,8 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
+    if isinstance(value, str):
+        return csv_safe(value)
     return value
 
 

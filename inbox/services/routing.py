@@ -10,8 +10,6 @@ recorded and not retried).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass
@@ -25,6 +23,8 @@ from accounts.models import Account
 from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core import outbound
+from core.retry import status_is_retryable
+from core.signing import timestamped_signature
 from inbox.models import Message, RouterConfig, RouterDelivery
 from inbox.serializers import message_event_data
 
@@ -71,7 +71,7 @@ def router_body(message: Message, *, router_name: str) -> dict[str, Any]:
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return timestamped_signature(secret=secret, timestamp=timestamp, body=body)
 
 
 def message_route(*, message: Message, attempt: int, final_attempt: bool = True) -> RouterDelivery | None:
@@ -117,7 +117,7 @@ def message_route(*, message: Message, attempt: int, final_attempt: bool = True)
         duration_ms=int((time.perf_counter() - started) * 1000),
         error=error,
     )
-    retryable = not blocked and (status_code is None or status_code >= 500 or status_code in (408, 429))
+    retryable = not blocked and status_is_retryable(status_code)
     if error and retryable and not final_attempt:
         raise RouterUnavailable(error)
     return delivery

@@ -91,6 +91,22 @@ def test_server_error_is_retried_then_succeeds(graph, conversation, member, djan
     assert (message.status, message.external_id) == (MessageStatus.SENT, "wamid.R3")
 
 
+def test_a_request_timeout_is_retried_like_a_server_error(
+    graph, conversation, member, django_capture_on_commit_callbacks
+):
+    # given Meta gives up waiting for the first request (408), then accepts it
+    path = f"/v21.0/{conversation.channel.phone_number_id}/messages"
+    graph.expect_ordered_request(path).respond_with_json({"error": {"message": "timed out"}}, status=408)
+    graph.expect_ordered_request(path).respond_with_json({"messages": [{"id": "wamid.R408"}]})
+
+    # when a reply is sent
+    message = _send(conversation, member, django_capture_on_commit_callbacks, text="hello")
+
+    # then it went out on the second try
+    assert len(graph.log) == 2
+    assert (message.status, message.external_id) == (MessageStatus.SENT, "wamid.R408")
+
+
 def test_client_error_is_not_retried_and_keeps_metas_error(
     graph, conversation, member, django_capture_on_commit_callbacks
 ):

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from accounts.services.audit import audit_log_record
 from core import outbound
+from core.retry import status_is_retryable
 from core.transactions import after_commit
 from integrations.models import (
     DeliveryStatus,
@@ -67,7 +68,6 @@ RESPONSE_EXCERPT_CHARS = 2000
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 # Below this a retry is scheduled as a delayed task; later ones are found by the beat task.
 SHORT_RETRY = timedelta(minutes=1)
-RETRYABLE_STATUSES = frozenset({408, 429})
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def _send(delivery: EventDelivery) -> Outcome:
         duration_ms=response.duration_ms,
         excerpt=response.text_excerpt(RESPONSE_EXCERPT_CHARS),
         error="" if ok else f"HTTP {code}",
-        retryable=code >= 500 or code in RETRYABLE_STATUSES,
+        retryable=status_is_retryable(code),
         retry_after=_retry_after(response.headers.get("Retry-After")),
     )
 
