@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import structlog
 from django.conf import settings
@@ -20,14 +19,10 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 
 from agents.services.runner_events import EnvelopeSerializer, runner_event_apply
-from core.exceptions import ApplicationError, error_body
+from core.exceptions import ApplicationError, error_response
 from core.signing import signature_matches, timestamped_signature
 
 logger = structlog.get_logger(__name__)
-
-
-def _error(status_code: int, code: str, message: str, details: Any = None) -> JsonResponse:
-    return JsonResponse(error_body(code, message, details), status=status_code)
 
 
 def signature_for(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -38,25 +33,29 @@ def signature_for(*, secret: str, timestamp: str, body: bytes) -> str:
 def _authenticate(*, body: bytes, timestamp: str, signature: str) -> JsonResponse | None:
     """None when the request is the runner's and fresh; else the 401 to answer."""
     if not timestamp or not signature:
-        return _error(401, "signature_missing", "X-SkyBot-Timestamp and X-SkyBot-Signature headers are required.")
+        return error_response(
+            401, "signature_missing", "X-SkyBot-Timestamp and X-SkyBot-Signature headers are required."
+        )
     secret = settings.SKYBOT_WEBHOOK_SECRET
     if not secret:
         logger.warning("skybot_webhook_secret_missing")
-        return _error(401, "signature_invalid", "The signature cannot be verified.")
+        return error_response(401, "signature_invalid", "The signature cannot be verified.")
     if not signature_matches(signature_for(secret=secret, timestamp=timestamp, body=body), signature):
-        return _error(401, "signature_invalid", "The signature does not match the timestamp and body.")
+        return error_response(401, "signature_invalid", "The signature does not match the timestamp and body.")
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
-        return _error(401, "timestamp_invalid", "X-SkyBot-Timestamp must be Unix seconds.")
+        return error_response(401, "timestamp_invalid", "X-SkyBot-Timestamp must be Unix seconds.")
     sent_at = int(timestamp)
     if abs(time.time() - sent_at) > settings.SKYBOT_WEBHOOK_TOLERANCE_SECONDS:
-        return _error(401, "timestamp_expired", "The timestamp is outside the accepted window (replay refused).")
+        return error_response(
+            401, "timestamp_expired", "The timestamp is outside the accepted window (replay refused)."
+        )
     return None
 
 
 @csrf_exempt
 def skybot_webhook(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _error(405, "method_not_allowed", "Use POST.")
+        return error_response(405, "method_not_allowed", "Use POST.")
     body = request.body
     refused = _authenticate(
         body=body,
@@ -68,20 +67,22 @@ def skybot_webhook(request: HttpRequest) -> HttpResponse:
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested too deep to decode (`[[[[...`)
-        return _error(400, "malformed_json", "The body is not valid JSON.")
+        return error_response(400, "malformed_json", "The body is not valid JSON.")
     if not isinstance(payload, dict):
-        return _error(400, "invalid_event", "The event must be a JSON object.")
+        return error_response(400, "invalid_event", "The event must be a JSON object.")
     envelope = EnvelopeSerializer(data=payload)
     if not envelope.is_valid():
-        return _error(400, "invalid_event", "The event is not a runner event.", envelope.errors)
+        return error_response(400, "invalid_event", "The event is not a runner event.", envelope.errors)
     data = payload.get("data", {})
     if not isinstance(data, dict):
-        return _error(400, "invalid_event", "The event is not a runner event.", {"data": ["Expected an object."]})
+        return error_response(
+            400, "invalid_event", "The event is not a runner event.", {"data": ["Expected an object."]}
+        )
     event = envelope.validated_data
     try:
         outcome = runner_event_apply(event_id=event["id"], event_type=event["type"], data=data)
     except ApplicationError as exc:
         logger.info("skybot_event_refused", event_id=event["id"], event_type=event["type"], code=exc.code)
-        return _error(exc.status_code, exc.code, exc.message, exc.details)
+        return error_response(exc.status_code, exc.code, exc.message, exc.details)
     answer = status.HTTP_202_ACCEPTED if outcome == "ignored" else status.HTTP_200_OK
     return JsonResponse({"status": outcome, "id": event["id"]}, status=answer)

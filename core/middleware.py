@@ -14,7 +14,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.settings import api_settings
 
-from core.exceptions import error_body
+from core.exceptions import error_response
 
 logger = structlog.get_logger("skybot.request")
 
@@ -75,9 +75,8 @@ class RequestIdMiddleware:
 
 
 def request_too_large_response() -> JsonResponse:
-    return JsonResponse(
-        error_body("request_too_large", f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes."),
-        status=413,
+    return error_response(
+        413, "request_too_large", f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes."
     )
 
 
@@ -98,9 +97,9 @@ class RequestBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse(error_body("bad_request", "Invalid Content-Length header."), status=400)
+            return error_response(400, "bad_request", "Invalid Content-Length header.")
         if length < 0:
-            return JsonResponse(error_body("bad_request", "Invalid Content-Length header."), status=400)
+            return error_response(400, "bad_request", "Invalid Content-Length header.")
         if length > settings.MAX_REQUEST_BODY_BYTES:
             return request_too_large_response()
         return self.get_response(request)

@@ -19,7 +19,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from core.exceptions import error_body
+from core.exceptions import error_response
 from core.middleware import client_ip, request_too_large_response
 
 logger = structlog.get_logger(__name__)
@@ -34,9 +34,7 @@ def _get_only(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequ
     @wraps(view)
     def wrapper(request: HttpRequest) -> JsonResponse:
         if request.method not in ("GET", "HEAD"):
-            response = JsonResponse(
-                error_body("method_not_allowed", f'Method "{request.method}" not allowed.'), status=405
-            )
+            response = error_response(405, "method_not_allowed", f'Method "{request.method}" not allowed.')
             response["Allow"] = "GET, HEAD"
             return response
         return view(request)
@@ -139,7 +137,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
     by_address = not forwarded and client_ip(request) in settings.METRICS_ALLOWED_IPS
     if not (by_token or by_address):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return error_response(404, "not_found", "Not found.")
     return ExportToDjangoView(request)
 
 
@@ -150,18 +148,18 @@ def _wants_json(request: HttpRequest) -> bool:
 @csrf_exempt
 def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Every unknown /api/ path: a JSON 404 whatever DEBUG says."""
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return error_response(404, "not_found", "Not found.")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return error_response(404, "not_found", "Not found.")
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+        return error_response(500, "server_error", "Internal server error.")
     return render(request, "500.html", status=500)
 
 
@@ -169,11 +167,11 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if isinstance(exception, RequestDataTooBig):
         return request_too_large_response()  # a middleware read an oversized body without Content-Length
     if _wants_json(request):
-        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+        return error_response(400, "bad_request", "Bad request.")
     return render(request, "400.html", status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)
+        return error_response(403, "permission_denied", "Permission denied.")
     return render(request, "403.html", status=403)

@@ -19,8 +19,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from core.exceptions import ApplicationError
 
 
+def is_htmx(request: Any) -> bool:
+    """Whether htmx sent the request (it then wants a fragment, not a whole page)."""
+    return bool(getattr(request, "htmx", False))
+
+
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         return toast(request, message, status=403)
     return render(request, "error.html", {"title": "Permission denied", "message": message}, status=403)
 
@@ -41,13 +46,13 @@ def secret_shown_once(
     The whole page, or for htmx the `partial` it swaps in; neither the browser nor a proxy keeps it,
     so Back or a shared cache cannot show the secret again.
     """
-    response = render(request, partial if getattr(request, "htmx", False) else template, context, status=status)
+    response = render(request, partial if is_htmx(request) else template, context, status=status)
     add_never_cache_headers(response)
     return response
 
 
 def application_error_response(request: HttpRequest, error: ApplicationError) -> HttpResponse:
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         return toast(request, str(error.message), status=error.status_code)
     if request.method == "GET":
         return render(request, "error.html", {"message": error.message}, status=error.status_code)

@@ -8,15 +8,11 @@ anything is stored is `inbox.services.webhooks`; processing happens in
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from core.exceptions import error_body
+from core.exceptions import error_response
 from inbox.services.webhooks import accept_notification, verify_token_matches
-
-
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse(error_body(code, message), status=status)
 
 
 @csrf_exempt
@@ -27,10 +23,10 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         challenge = request.GET.get("hub.challenge", "")
         if mode == "subscribe" and token and verify_token_matches(token):
             return HttpResponse(challenge, content_type="text/plain")
-        return _error(403, "verification_failed", "Verification token mismatch.")
+        return error_response(403, "verification_failed", "Verification token mismatch.")
     if request.method != "POST":
-        return _error(405, "method_not_allowed", "Use GET to verify or POST to notify.")
+        return error_response(405, "method_not_allowed", "Use GET to verify or POST to notify.")
     outcome = accept_notification(body=request.body, signature=request.headers.get("X-Hub-Signature-256", ""))
     if outcome.status != 200:
-        return _error(outcome.status, outcome.code, outcome.message)
+        return error_response(outcome.status, outcome.code, outcome.message)
     return HttpResponse("OK", content_type="text/plain")

@@ -21,11 +21,11 @@ from accounts.models import ApiKey, Role
 from accounts.selectors import api_key_get, api_key_list
 from accounts.services.api_keys import IssuedKey, api_key_create, api_key_revoke, api_key_rotate
 from accounts.services.audit import RequestContext
-from accounts.web.common import end_of_day, is_htmx, settings_context, show_service_error
+from accounts.web.common import end_of_day, settings_context, show_service_error
 from accounts.web.forms import ApiKeyCreateForm, ApiKeyRotateForm
 from accounts.web.pages import PageRequest, found_or_404, page
 from core.exceptions import ApplicationError
-from core.web import secret_shown_once
+from core.web import is_htmx, secret_shown_once
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,3 @@ def start_of_next_day(day: date) -> datetime | None:
     if day >= date.max:
         return None
     return start_of_day(day + timedelta(days=1))
-
-
-def is_htmx(request: Any) -> bool:
-    """Whether htmx sent the request (it then wants a fragment, not a whole page)."""
-    return bool(getattr(request, "htmx", False))

@@ -31,7 +31,7 @@ from accounts.models import Account, Role, User
 from accounts.principals import Principal
 from accounts.scoping import tenant_row
 from core.exceptions import ApplicationError, NotFound
-from core.web import application_error_response, forbidden
+from core.web import application_error_response, forbidden, is_htmx
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HttpResponse)
@@ -95,7 +95,7 @@ def signed_out(request: HttpRequest, notice: str) -> HttpResponse:
     """End the session and send the person to the sign-in page, which shows `notice`."""
     logout(request)
     messages.warning(request, notice)
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         response = HttpResponse(status=401)
         response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
         return response
@@ -109,7 +109,7 @@ def signed_out(request: HttpRequest, notice: str) -> HttpResponse:
 
 def not_found(request: HttpRequest, message: str = "") -> NoReturn:
     """A 404: the 404 page, or for a part of a page (htmx) a notice rather than that page swapped in."""
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         raise NotFound(message or "This does not exist (any more).")
     raise Http404(message)
 

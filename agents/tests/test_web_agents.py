@@ -281,8 +281,16 @@ def test_the_schemas_verdict_is_shown_next_to_each_field_and_nothing_is_created(
     assert_no_inline_code(response)
     page = html(response)
     assert "Please correct the errors below." in page
-    assert re.search(r'id="id_config-max_discount_percent_error"><li>90 is greater than the maximum of 40</li>', page)
-    assert re.search(r"id=\"id_config-product_catalog_url_error\"><li>&#x27;ftp://files&#x27; does not match", page)
+    assert re.search(
+        r'id="id_config-max_discount_percent_errors"><ul class="errorlist">'
+        r"<li>90 is greater than the maximum of 40</li>",
+        page,
+    )
+    assert re.search(
+        r'id="id_config-product_catalog_url_errors"><ul class="errorlist">'
+        r"<li>&#x27;ftp://files&#x27; does not match",
+        page,
+    )
     assert 'value="Shoe seller"' in page
     assert not Agent.objects.exists()
     assert fake.requests() == []
@@ -296,9 +304,11 @@ def test_missing_required_fields_and_bad_numbers_are_caught_before_the_service(c
 
     assert response.status_code == 400
     page = html(response)
-    assert re.search(r'id="id_name_error"><li>This field is required.</li>', page)
-    assert re.search(r'id="id_config-greeting_error"><li>This field is required.</li>', page)
-    assert re.search(r'id="id_config-max_discount_percent_error"><li>Enter a whole number.</li>', page)
+    assert re.search(r'id="id_name_errors"><ul class="errorlist"><li>This field is required.</li>', page)
+    assert re.search(r'id="id_config-greeting_errors"><ul class="errorlist"><li>This field is required.</li>', page)
+    assert re.search(
+        r'id="id_config-max_discount_percent_errors"><ul class="errorlist"><li>Enter a whole number.</li>', page
+    )
     assert not Agent.objects.exists()
 
 
@@ -318,7 +328,10 @@ def test_a_partly_filled_group_and_bad_json_are_errors_on_their_fields(client_ad
         },
     )
     assert response.status_code == 400
-    assert re.search(r'id="id_config-business_hours__close_error"><li>This field is required.</li>', html(response))
+    assert re.search(
+        r'id="id_config-business_hours__close_errors"><ul class="errorlist"><li>This field is required.</li>',
+        html(response),
+    )
 
     # a recruiter whose open positions are not JSON
     response = client.post(
@@ -332,7 +345,9 @@ def test_a_partly_filled_group_and_bad_json_are_errors_on_their_fields(client_ad
         },
     )
     assert response.status_code == 400
-    assert re.search(r'id="id_config-open_positions_error"><li>Enter valid JSON.</li>', html(response))
+    assert re.search(
+        r'id="id_config-open_positions_errors"><ul class="errorlist"><li>Enter valid JSON.</li>', html(response)
+    )
     assert not Agent.objects.exists()
 
 

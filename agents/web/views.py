@@ -41,16 +41,12 @@ from agents.web.charts import execution_chart
 from agents.web.forms import RANGES, AgentFilterForm, AgentForm, AnalyticsForm, ConfigForm, label_for
 from core.exceptions import ApplicationError, RateLimited
 from core.filters import parse_id
+from core.web import is_htmx
 from inbox.models import Channel
 
 AGENTS_PER_PAGE = 50
 EXECUTIONS_PER_PAGE = 20
 RECENT = timedelta(days=7)
-
-
-def _htmx(request: PageRequest) -> bool:
-    """Whether htmx asked (for a part of the page) rather than the browser (for a whole page)."""
-    return bool(getattr(request, "htmx", False))
 
 
 # --- lookups --------------------------------------------------------------------------------------
@@ -94,7 +90,7 @@ def agent_list(request: PageRequest) -> HttpResponse:
         finished = row.recent_succeeded + row.recent_failed
         row.success_rate = row.recent_succeeded / finished if finished else None
     context = {"filters": filters, "page_obj": page_obj, "filtered": bool(filters.cleaned_data.get("status"))}
-    template = "agents/partials/agent_rows.html" if _htmx(request) else "agents/list.html"
+    template = "agents/partials/agent_rows.html" if is_htmx(request) else "agents/list.html"
     return render(request, template, context)
 
 
@@ -335,7 +331,7 @@ def agent_status(request: PageRequest, pk: int) -> HttpResponse:
 def agent_executions_part(request: PageRequest, pk: int) -> HttpResponse:
     agent = _agent(request, pk)
     context = _executions_context(request, agent)
-    template = "agents/partials/executions.html" if _htmx(request) else "agents/executions.html"
+    template = "agents/partials/executions.html" if is_htmx(request) else "agents/executions.html"
     return render(request, template, context)
 
 
@@ -345,7 +341,7 @@ def agent_analytics_part(request: PageRequest, pk: int) -> HttpResponse:
     context, status = _analytics_context(request, agent)
     query = request.GET.urlencode()
     page_url = reverse("agents_web:detail", args=[agent.pk]) + (f"?{query}" if query else "")
-    if not _htmx(request):
+    if not is_htmx(request):
         return redirect(page_url)
     response = render(request, "agents/partials/analytics.html", context, status=status)
     if status == 200:
@@ -370,7 +366,7 @@ def agent_action(request: PageRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     service, done = ACTIONS[action]
     agent = service(agent=_agent(request, pk), actor=request.principal, context=RequestContext.from_request(request))
-    if _htmx(request):
+    if is_htmx(request):
         return render(request, "agents/partials/status.html", _status_context(_agent(request, agent.pk)))
     messages.success(request, done)
     return redirect("agents_web:detail", pk=agent.pk)

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Role, User
 from accounts.services.audit import RequestContext
 from accounts.web.pages import PageRequest, page
+from core.web import is_htmx
 from inbox.hooks import agent_directory
 from inbox.models import Channel, Conversation, Label, Lead, Message
 from inbox.selectors import conversation_list, message_list
@@ -236,7 +237,7 @@ def change_labels(request: PageRequest, pk: int) -> HttpResponse:
 @require_POST
 def mark_read(request: PageRequest, pk: int) -> HttpResponse:
     conversation_mark_read(conversation=_conversation(request, pk), actor=request.principal)
-    return HttpResponse(status=204) if _is_htmx(request) else redirect("inbox_web:conversation", pk=pk)
+    return HttpResponse(status=204) if is_htmx(request) else redirect("inbox_web:conversation", pk=pk)
 
 
 @page(role=Role.USER)
@@ -467,7 +468,7 @@ def _respond(
 ) -> HttpResponse:
     """After an action: the changed region (htmx), else back to the conversation (or the page with
     the form's errors, 400)."""
-    if not _is_htmx(request):
+    if not is_htmx(request):
         if ok:
             return redirect("inbox_web:conversation", pk=conversation.pk)
         return _inbox_page(request, _conversation(request, conversation.pk), **overrides)
@@ -520,10 +521,6 @@ def _bounded(value: str | None, *, default: int, maximum: int) -> int:
     if value and value.isascii() and value.isdigit():
         return max(1, min(int(value), maximum))
     return default
-
-
-def _is_htmx(request: PageRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _htmx_target(request: PageRequest) -> str | None:

@@ -25,10 +25,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.services.audit import RequestContext
-from accounts.web.common import is_htmx, show_service_error
+from accounts.web.common import show_service_error
 from accounts.web.pages import PageRequest, page, row_or_404
 from core.exceptions import ApplicationError, Conflict
-from core.web import secret_shown_once
+from core.web import is_htmx, secret_shown_once
 from integrations.events import EVENT_TYPES
 from integrations.models import (
     DeliveryStatus,
