@@ -7,7 +7,8 @@ from typing import Any
 import django_filters
 from django.db.models import Prefetch, Q, QuerySet
 
-from accounts.models import User
+from accounts.principals import Principal
+from accounts.scoping import tenant_rows
 from core.filters import IdFilter, IsoDateTimeFilter, filter_queryset, parse_id
 from inbox.models import Contact, Conversation, ConversationStatus, Label, Lead, LeadStatus, Message
 
@@ -37,10 +38,13 @@ class ConversationFilter(django_filters.FilterSet):
         return queryset.filter(Q(contact__name__icontains=value) | Q(contact__wa_id__icontains=value))
 
 
-def conversation_list(*, scoped: QuerySet[Conversation], filters: Any, user: User | None) -> QuerySet[Conversation]:
+def conversation_list(*, principal: Principal, filters: Any) -> QuerySet[Conversation]:
+    """`principal`'s conversations, filtered as documented (`assignee=me` is the signed-in person)."""
     filters = filters.copy()
     if filters.get("assignee") == "me":
+        user = principal.user
         filters["assignee"] = str(user.pk) if user is not None else "-1"
+    scoped = tenant_rows(Conversation.objects.all(), principal=principal)
     queryset = scoped.select_related("contact").prefetch_related(
         Prefetch("labels", queryset=Label.objects.order_by("name"))
     )

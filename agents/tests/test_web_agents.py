@@ -195,7 +195,9 @@ def test_the_form_is_generated_from_the_templates_json_schema(client_admin: User
     assert re.search(r'<input type="text" name="config-currency" value="USD"', page)
     assert re.search(r'<textarea name="config-qualifying_questions"', page)
     assert "One per line." in page
-    assert re.search(r'<label for="id_config-greeting">Greeting <span class="req">\(required\)</span>', page)
+    assert re.search(
+        r'<label for="id_config-greeting">Greeting</label> <span class="req" aria-hidden="true">\(required\)', page
+    )
     assert "Product catalog URL" in page
 
     # and the other shapes: boolean, enum, array of enums, nested object, array of objects

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.scoping import tenant_rows
 from accounts.services.audit import RequestContext
 from accounts.web.pages import PageRequest, page, row_or_404
 from agents.apis.agents import _create_limit_usage
@@ -65,7 +66,7 @@ def _template(key: str) -> AgentTemplate:
 
 
 def _channel_choices(request: PageRequest) -> list[tuple[int, str]]:
-    channels = Channel.objects.filter(account=request.account, is_active=True).only(
+    channels = tenant_rows(Channel.objects.filter(is_active=True), principal=request.principal).only(
         "id", "name", "display_phone_number"
     )
     return [(channel.pk, str(channel)) for channel in channels]

@@ -51,9 +51,7 @@ class ConversationListApi(TenantApi):
         },
     )
     def get(self, request: Request) -> Response:
-        queryset = conversation_list(
-            scoped=self.scoped(Conversation.objects.all()), filters=request.query_params, user=self.principal.user
-        )
+        queryset = conversation_list(principal=self.principal, filters=request.query_params)
         return self.paginated(queryset, ConversationSerializer, pagination_class=ConversationPagination)
 
 

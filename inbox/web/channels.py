@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
+from accounts.scoping import tenant_rows
 from accounts.services.audit import RequestContext
 from accounts.web.common import settings_context, show_service_error
 from accounts.web.forms import SettingsForm
@@ -64,7 +65,7 @@ def channel_row(channel: Channel, *, has_access_token: bool, has_app_secret: boo
 def _channels_of(request: PageRequest) -> QuerySet[Channel]:
     """The tenant's numbers; the token and app secret are not even loaded, only whether they are set."""
     return (
-        Channel.objects.filter(account=request.account)
+        tenant_rows(Channel.objects.all(), principal=request.principal)
         .select_related("default_agent")
         .defer("access_token", "app_secret")
         .annotate(

@@ -22,13 +22,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role, User
 from accounts.services.audit import RequestContext
-from accounts.web.pages import PageRequest, page
+from accounts.web.pages import PageRequest, page, row_or_404
 from core.web import is_htmx
 from inbox.hooks import agent_directory
 from inbox.models import Channel, Conversation, Label, Lead, Message
@@ -127,9 +127,8 @@ def conversation_controls(request: PageRequest, pk: int) -> HttpResponse:
 @require_safe
 def message_media(request: PageRequest, pk: int, message_id: int) -> HttpResponse:
     """A downloaded WhatsApp media file, for the tenant's people only."""
-    message = get_object_or_404(
-        Message.objects.filter(account=request.account, conversation_id=pk).only("id", "account_id", "media"),
-        pk=message_id,
+    message = row_or_404(
+        request, Message.objects.filter(conversation_id=pk).only("id", "account_id", "media"), pk=message_id
     )
     media = message.media if isinstance(message.media, dict) else {}
     name = str(media.get("file") or "")
@@ -296,12 +295,10 @@ def thread_controls_response(request: PageRequest, conversation: Conversation, *
 
 def _conversation(request: PageRequest, pk: int) -> Conversation:
     """The tenant's conversation `pk`; another tenant's is a 404 like a missing one."""
-    queryset = (
-        Conversation.objects.filter(account=request.account)
-        .select_related("account", "contact", "assignee", "agent")
-        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
+    queryset = Conversation.objects.select_related("account", "contact", "assignee", "agent").prefetch_related(
+        Prefetch("labels", queryset=Label.objects.order_by("name"))
     )
-    return get_object_or_404(queryset, pk=pk)
+    return row_or_404(request, queryset, pk=pk)
 
 
 def _choices(request: PageRequest) -> InboxChoices:
@@ -337,11 +334,7 @@ def _list_context(
         return {"rows": [], "filters": filters, "filter_errors": True, "pages": 1}
     pages = filters.cleaned_data.get("pages") or 1
     limit = pages * PAGE_SIZE
-    queryset = conversation_list(
-        scoped=Conversation.objects.filter(account=request.account),
-        filters=filters.selector_filters(),
-        user=request.principal.user,
-    )
+    queryset = conversation_list(principal=request.principal, filters=filters.selector_filters())
     rows = list(_with_last_message_id(queryset.select_related("assignee", "agent"))[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import ApiKey, Role
+from accounts.scoping import tenant_rows
 from accounts.selectors import Usage, api_key_get, api_key_list, api_key_usage, api_key_usage_by_key, usage_total
 from accounts.web.api_keys import KeyRow, key_row
 from accounts.web.pages import PageRequest, found_or_404, page
@@ -52,7 +53,7 @@ def index(request: PageRequest) -> HttpResponse:
         for key in keys
     ]
     total = usage_total(by_key.values(), days=days)
-    endpoints = WebhookEndpoint.objects.filter(account=request.account).aggregate(
+    endpoints = tenant_rows(WebhookEndpoint.objects.all(), principal=request.principal).aggregate(
         total=Count("pk"),
         active=Count("pk", filter=Q(is_active=True)),
         failing=Count("pk", filter=Q(is_active=True, consecutive_failures__gt=0)),

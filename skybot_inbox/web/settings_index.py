@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Role
+from accounts.scoping import tenant_rows
 from accounts.selectors import api_key_list, audit_log_scope, user_list
 from accounts.web.audit import audit_rows
 from accounts.web.common import settings_context
@@ -24,7 +25,7 @@ def index(request: PageRequest) -> HttpResponse:
         "overview",
         people=user_list(principal=principal).filter(is_active=True).count(),
         api_keys=api_key_list(principal=principal, filters={"is_active": "true"}).count(),
-        channels=Channel.objects.filter(account=request.account, is_active=True).count(),
+        channels=tenant_rows(Channel.objects.filter(is_active=True), principal=principal).count(),
         billing_configured=billing_is_configured(),
         recent=audit_rows(recent),
     )
