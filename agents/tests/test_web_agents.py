@@ -30,6 +30,12 @@ def signed_in(user: User) -> Client:
     return client
 
 
+def field_error(page: str, field: str, message: str) -> bool:
+    """Whether `page` shows `message` under the field, in the list its control's aria-describedby names."""
+    shown = rf'id="id_{field}_errors"><ul class="errorlist" id="id_{field}_error"><li>{message}'
+    return re.search(shown, page) is not None
+
+
 def html(response: Any) -> str:
     return response.content.decode()
 
@@ -283,16 +289,8 @@ def test_the_schemas_verdict_is_shown_next_to_each_field_and_nothing_is_created(
     assert_no_inline_code(response)
     page = html(response)
     assert "Please correct the errors below." in page
-    assert re.search(
-        r'id="id_config-max_discount_percent_errors"><ul class="errorlist">'
-        r"<li>90 is greater than the maximum of 40</li>",
-        page,
-    )
-    assert re.search(
-        r'id="id_config-product_catalog_url_errors"><ul class="errorlist">'
-        r"<li>&#x27;ftp://files&#x27; does not match",
-        page,
-    )
+    assert field_error(page, "config-max_discount_percent", "90 is greater than the maximum of 40")
+    assert field_error(page, "config-product_catalog_url", "&#x27;ftp://files&#x27; does not match")
     assert 'value="Shoe seller"' in page
     assert not Agent.objects.exists()
     assert fake.requests() == []
@@ -306,11 +304,9 @@ def test_missing_required_fields_and_bad_numbers_are_caught_before_the_service(c
 
     assert response.status_code == 400
     page = html(response)
-    assert re.search(r'id="id_name_errors"><ul class="errorlist"><li>This field is required.</li>', page)
-    assert re.search(r'id="id_config-greeting_errors"><ul class="errorlist"><li>This field is required.</li>', page)
-    assert re.search(
-        r'id="id_config-max_discount_percent_errors"><ul class="errorlist"><li>Enter a whole number.</li>', page
-    )
+    assert field_error(page, "name", "This field is required.")
+    assert field_error(page, "config-greeting", "This field is required.")
+    assert field_error(page, "config-max_discount_percent", "Enter a whole number.")
     assert not Agent.objects.exists()
 
 
@@ -330,10 +326,7 @@ def test_a_partly_filled_group_and_bad_json_are_errors_on_their_fields(client_ad
         },
     )
     assert response.status_code == 400
-    assert re.search(
-        r'id="id_config-business_hours__close_errors"><ul class="errorlist"><li>This field is required.</li>',
-        html(response),
-    )
+    assert field_error(html(response), "config-business_hours__close", "This field is required.")
 
     # a recruiter whose open positions are not JSON
     response = client.post(
@@ -347,9 +340,7 @@ def test_a_partly_filled_group_and_bad_json_are_errors_on_their_fields(client_ad
         },
     )
     assert response.status_code == 400
-    assert re.search(
-        r'id="id_config-open_positions_errors"><ul class="errorlist"><li>Enter valid JSON.</li>', html(response)
-    )
+    assert field_error(html(response), "config-open_positions", "Enter valid JSON.")
     assert not Agent.objects.exists()
 
 

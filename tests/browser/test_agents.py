@@ -58,8 +58,8 @@ def create_custom_agent(page: Any, name: str) -> int:
     """Create an agent from the Custom agent template through the pages; its id."""
     page.goto("/agents/new/")
     page.get_by_role("link", name="Use the Custom agent template").click()
-    page.get_by_label("Name (required)").fill(name)
-    page.get_by_label("System prompt (required)").fill("Answer briefly and kindly.")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("System prompt", exact=True).fill("Answer briefly and kindly.")
     page.get_by_role("button", name="Create agent").click()
     page.wait_for_url(re.compile(r"/agents/\d+/$"))
     match = re.search(r"/agents/(\d+)/$", page.url)
@@ -92,9 +92,9 @@ def test_an_admin_creates_an_agent_from_a_template_after_fixing_the_form(page: A
     page.get_by_role("link", name="Use the Sales assistant template").click()
     expect(page.get_by_label("Currency")).to_have_value("USD")  # the schema's default
     screenshot(page, "agents-create-form")
-    page.get_by_label("Name (required)").fill("Shoe seller")
-    page.get_by_label("Greeting (required)").fill("Hi! Looking for shoes?")
-    page.get_by_label("Product catalog URL (required)").fill("ftp://files.example.com/catalogue.csv")
+    page.get_by_label("Name", exact=True).fill("Shoe seller")
+    page.get_by_label("Greeting", exact=True).fill("Hi! Looking for shoes?")
+    page.get_by_label("Product catalog URL", exact=True).fill("ftp://files.example.com/catalogue.csv")
     page.get_by_label("Max discount percent").fill("90")
     page.get_by_label("Qualifying questions").fill("What size?\nWhat colour?")
     page.get_by_role("button", name="Create agent").click()
@@ -103,12 +103,12 @@ def test_an_admin_creates_an_agent_from_a_template_after_fixing_the_form(page: A
     expect(page.get_by_text("Please correct the errors below.")).to_be_visible()
     expect(page.get_by_text("90 is greater than the maximum of 40")).to_be_visible()
     expect(page.get_by_text("'ftp://files.example.com/catalogue.csv' does not match")).to_be_visible()
-    expect(page.get_by_label("Name (required)")).to_have_value("Shoe seller")
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Shoe seller")
     assert runner.requests("POST", "/workflows") == []
     screenshot(page, "agents-create-form-errors")
 
     # when they correct both and submit again
-    page.get_by_label("Product catalog URL (required)").fill("https://shop.example.com/catalogue.json")
+    page.get_by_label("Product catalog URL", exact=True).fill("https://shop.example.com/catalogue.json")
     page.get_by_label("Max discount percent").fill("15")
     page.get_by_role("button", name="Create agent").click()
 
