@@ -10,7 +10,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint format typecheck check-migrations schema check install seed clean bench-ingest n8n-node node-packages
+.PHONY: run test test-fast lint format typecheck check-migrations schema check install seed clean bench-ingest bench-plugins n8n-node node-packages
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -65,6 +65,10 @@ check: lint typecheck check-migrations schema test
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest/run.py $(BENCH_ARGS)
+
+# Plugin calls through the sandbox (fork server, one confined child per call) beside a bare call.
+bench-plugins: $(STAMP)
+	$(BIN)/python bench/plugins/run.py $(BENCH_ARGS)
 
 # The n8n community node package: `npm run setup` (npm ci, then its Node 24 binary) whenever
 # package.json or the lockfile changed (npm rewrites node_modules/.package-lock.json on every

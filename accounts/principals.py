@@ -1,4 +1,5 @@
-"""Who is calling: a person, a tenant's API key, or the legacy platform key.
+"""Who is calling: a person, a tenant's API key, the legacy platform key, or a plugin acting for
+a tenant (its actions are audited under `plugin:<id>`).
 
 Every API view works with a `Principal`, so role checks and tenant scoping are written once for
 JWT, session and API-key callers alike. API-key scopes map onto roles: read → VIEWER,
@@ -20,12 +21,13 @@ SCOPE_ROLES = {"read": Role.VIEWER, "write": Role.USER, "admin": Role.CLIENT_ADM
 
 @dataclass(frozen=True)
 class Principal:
-    kind: Literal["user", "api_key", "platform_key"]
+    kind: Literal["user", "api_key", "platform_key", "plugin"]
     role: str
     account: Account | None
     user: User | None = None
     api_key: ApiKey | None = None
     scopes: tuple[str, ...] = field(default=())
+    name: str = ""  # a plugin's id
 
     # DRF's IsAuthenticated and throttles look at these on `request.user`.
     is_authenticated = True
@@ -37,6 +39,8 @@ class Principal:
             return f"key:{self.api_key.pk}"
         if self.user is not None:
             return f"user:{self.user.pk}"
+        if self.kind == "plugin":
+            return f"plugin:{self.name}"
         return "platform"
 
     @property
@@ -50,6 +54,8 @@ class Principal:
             return self.user.email
         if self.api_key is not None:
             return f"api_key:{self.api_key.prefix}"
+        if self.kind == "plugin":
+            return f"plugin:{self.name}"
         return "platform_key"
 
     def has_role(self, required: str) -> bool:
@@ -65,6 +71,11 @@ class Principal:
         roles = [SCOPE_ROLES[scope] for scope in scopes if scope in SCOPE_ROLES] or [Role.VIEWER]
         role = max(roles, key=Role.rank)
         return cls(kind="api_key", role=role, account=api_key.account, api_key=api_key, scopes=scopes)
+
+    @classmethod
+    def for_plugin(cls, account: Account, plugin_id: str) -> Principal:
+        """A plugin applying its actions in `account`: a USER's rights, audited as `plugin:<id>`."""
+        return cls(kind="plugin", role=Role.USER, account=account, name=plugin_id)
 
     @classmethod
     def platform_key(cls) -> Principal:

@@ -1,17 +1,22 @@
-"""What the agents app tells the apps built on it (`core.hooks` events; `handoff` subscribes).
+"""What the agents app tells the apps built on it (`core.hooks` events; `handoff` and `plugins`
+subscribe), and the runtimes those apps lend it.
 
-Each is announced inside the transaction that decides them, so what a handler writes commits or
+Each event is announced inside the transaction that decides it, so what a handler writes commits or
 rolls back with it, and an error it raises reaches the caller.
+
+An agent whose template's runtime is not the SkyBot runner (`AgentRuntime.PLUGIN`) is answered by
+the runtime an upper app registers under that name (`agent_runtime_register`; `plugins` does in its
+`ready()`): the agents app never imports it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from agents.models import Agent, AgentExecution
-    from inbox.models import Conversation
+    from inbox.models import Conversation, Message
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,30 @@ class AgentStopped:
 
     agent: Agent
     reason: str
+
+
+@dataclass(frozen=True)
+class AgentStarted:
+    """The agent starts answering: a plugin agent on creation, any agent when it is activated."""
+
+    agent: Agent
+
+
+class Runtime(Protocol):
+    """Runs the agents of one non-runner runtime."""
+
+    def answer(self, *, message: Message, agent: Agent) -> None:
+        """Answer the customer `message` as `agent`, which holds its conversation (in a worker)."""
+
+
+_runtimes: dict[str, Runtime] = {}
+
+
+def agent_runtime_register(name: str, runtime: Runtime) -> None:
+    """Answer the agents whose template's runtime is `name` with `runtime` (the last one wins)."""
+    _runtimes[name] = runtime
+
+
+def agent_runtime(name: str) -> Runtime | None:
+    """The runtime registered under `name`, or None when no installed app provides it."""
+    return _runtimes.get(name)

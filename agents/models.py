@@ -25,10 +25,25 @@ class AgentCategory(models.TextChoices):
     CUSTOM = "CUSTOM", "Custom"
 
 
-class AgentTemplate(TimeStampedModel):
-    """A kind of agent tenants can create; `config_schema` (JSON Schema) validates its config."""
+class AgentRuntime(models.TextChoices):
+    """Where an agent's work runs."""
 
-    key = models.SlugField(max_length=64, unique=True)
+    RUNNER = "runner", "SkyBot runner"  # a workflow deployed on the external runner
+    PLUGIN = "plugin", "Plugin"  # an installed plugin the platform runs in its sandbox
+
+
+class AgentTemplate(TimeStampedModel):
+    """A kind of agent tenants can create; `config_schema` (JSON Schema) validates its config.
+
+    Catalogue templates (`account` empty) are offered to every tenant. A tenant's own template
+    (`account` set) is made by an app above this one — installing a plugin makes one — and only
+    that tenant sees it."""
+
+    key = models.SlugField(max_length=64)
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="+", help_text="Only this tenant's."
+    )
+    runtime = models.CharField(max_length=16, choices=AgentRuntime.choices, default=AgentRuntime.RUNNER)
     name = models.CharField(max_length=100)
     category = models.CharField(max_length=16, choices=AgentCategory.choices)
     description = models.TextField(blank=True)
@@ -38,6 +53,14 @@ class AgentTemplate(TimeStampedModel):
 
     class Meta:
         ordering = ["category", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(account__isnull=True), name="agent_template_catalogue_key_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "key"], condition=Q(account__isnull=False), name="agent_template_tenant_key_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -53,7 +76,8 @@ class AgentStatus(models.TextChoices):
 
 
 class Agent(TimeStampedModel):
-    """A tenant's agent, deployed as one workflow on the SkyBot runner."""
+    """A tenant's agent: a workflow deployed on the SkyBot runner, or an installed plugin the
+    platform runs itself (its template's `runtime` says which)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="agents")
     name = models.CharField(max_length=100)
@@ -104,6 +128,7 @@ class AgentExecution(models.Model):
     input_summary = models.TextField(blank=True)
     output_summary = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    log = models.TextField(blank=True, help_text="Lines the agent logged during the run (plugin agents).")
     conversation = models.ForeignKey(
         "inbox.Conversation", on_delete=models.SET_NULL, null=True, blank=True, related_name="agent_executions"
     )

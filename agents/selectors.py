@@ -82,5 +82,10 @@ def agent_executions(*, agent: Agent, before: AgentExecution | None = None) -> Q
     return executions
 
 
-def template_list() -> QuerySet[AgentTemplate]:
-    return AgentTemplate.objects.filter(is_active=True).order_by("category", "name", "id")
+def template_list(*, principal: Principal) -> QuerySet[AgentTemplate]:
+    """The templates the caller's tenant may create agents from: the catalogue and its own
+    (a plugin it installed). Platform staff acting for no tenant see the catalogue."""
+    own = Q(account__isnull=True)
+    if principal.account is not None:
+        own |= Q(account=principal.account)
+    return AgentTemplate.objects.filter(own, is_active=True).order_by("category", "name", "id")

@@ -106,6 +106,11 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+# Facts an app adds to the readiness answer without deciding it (the plugins app tells whether its
+# sandbox is complete); each is called per request and must be cheap.
+READINESS_INFO: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
 @never_cache
 @_get_only
 def ready(request: HttpRequest) -> JsonResponse:
@@ -122,6 +127,11 @@ def ready(request: HttpRequest) -> JsonResponse:
     body: dict[str, Any] = {"status": "ok" if not failing else "unavailable", "checks": checks}
     if failing:
         body["failing"] = failing
+    for name, info in READINESS_INFO.items():
+        try:
+            body[name] = info()
+        except Exception as exc:  # noqa: BLE001 - an informational fact never fails readiness
+            body[name] = {"error": type(exc).__name__}
     return JsonResponse(body, status=503 if failing else 200)
 
 

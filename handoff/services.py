@@ -17,7 +17,8 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
-from agents.models import Agent, AgentExecution, AgentStatus
+from agents.hooks import agent_runtime
+from agents.models import Agent, AgentExecution, AgentRuntime, AgentStatus
 from agents.skybot import SkyBotClient, SkyBotError, SkyBotUnavailable
 from core.exceptions import Conflict
 from core.locks import lock_keys
@@ -164,7 +165,8 @@ def agent_message_payload(message: Message, agent: Agent) -> dict[str, Any]:
 
 
 def message_route_to_agent(*, message: Message, final_attempt: bool = True) -> bool:
-    """Send an inbound message to the workflow of the agent holding its conversation.
+    """Send an inbound message to the workflow of the agent holding its conversation, or to the
+    runtime that answers a plugin agent (`agents.hooks.agent_runtime`).
 
     Answers whether the runner took it. When the agent cannot answer — not active, the runner
     refused (4xx) or stayed unavailable on the final attempt — the conversation goes to the team at
@@ -174,10 +176,20 @@ def message_route_to_agent(*, message: Message, final_attempt: bool = True) -> b
     agent = conversation.agent
     if agent is None:
         return False  # handed to a person meanwhile: people answer it
-    if agent.status != AgentStatus.ACTIVE or not agent.skybot_workflow_id:
+    runtime_name = agent.template.runtime
+    if agent.status != AgentStatus.ACTIVE or (runtime_name == AgentRuntime.RUNNER and not agent.skybot_workflow_id):
         logger.warning("agent_route_agent_not_active", agent_id=agent.pk, message_id=message.pk, status=agent.status)
         handoff_from_agent(conversation_id=conversation.pk, agent_id=agent.pk, reason=REASON_AGENT_UNAVAILABLE)
         return False
+    if runtime_name != AgentRuntime.RUNNER:
+        runtime = agent_runtime(runtime_name)
+        if runtime is None:
+            logger.warning("agent_route_no_runtime", agent_id=agent.pk, runtime=runtime_name)
+            handoff_from_agent(conversation_id=conversation.pk, agent_id=agent.pk, reason=REASON_AGENT_UNAVAILABLE)
+            return False
+        # The runtime answers (or hands the conversation to the team) by itself.
+        runtime.answer(message=message, agent=agent)
+        return True
     try:
         with SkyBotClient() as client:
             client.send_message(

@@ -28,7 +28,7 @@ def route_to_agent(self: Any, message_id: int) -> None:
     from handoff.services import message_route_to_agent
 
     message = (
-        Message.objects.select_related("conversation__agent", "conversation__contact", "channel")
+        Message.objects.select_related("conversation__agent__template", "conversation__contact", "channel")
         .filter(pk=message_id)
         .first()
     )

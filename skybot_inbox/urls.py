@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("agents.urls")),
     path("", include("handoff.urls")),
     path("", include("integrations.urls")),
+    path("", include("plugins.urls")),
 ]
 
 # A thread's actions are the inbox's and those the apps above it add (handoff's "Take over"): one
@@ -39,6 +40,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("inbox/", include(inbox_pages)),
     path("leads/", include("inbox.web.leads_urls")),
+    path("agents/", include("plugins.web.urls")),  # a plugin agent's "Try it", beside the agent's pages
     path("agents/", include("agents.web.urls")),
     path("settings/", include("skybot_inbox.web.settings_urls")),
     path("developers/", include("integrations.web.urls")),

@@ -171,7 +171,8 @@ class AgentListApi(_AgentApi):
         description=(
             "Validates `config` against the template's JSON Schema (400 naming each failing JSON path, "
             "e.g. `config.max_discount_percent`) and starts its deployment to the SkyBot runner in the "
-            "background: the answer has `status` `deploying`. Limited per person or API key "
+            "background: the answer has `status` `deploying`. An agent made from an installed plugin's "
+            "template (`runtime` `plugin`) needs no deployment: it is `active` at once. Limited per person or API key "
             "(`AGENT_CREATE_RATE`, 5 a minute by default)."
         ),
         request=InputSerializer,

@@ -23,6 +23,7 @@ TEMPLATE_LIST = [  # one item: the list view answers a plain array of them
                 "Answers common questions from your knowledge base and hands the conversation to the team "
                 "on request or on escalation keywords."
             ),
+            "runtime": "runner",
             "config_schema": {
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "type": "object",

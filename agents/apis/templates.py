@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts.apis.base import TenantApi
 from agents.apis import examples
-from agents.models import AgentCategory
+from agents.models import AgentCategory, AgentRuntime
 from agents.selectors import template_list
 from core.openapi import error_responses
 
@@ -23,6 +23,12 @@ class AgentTemplateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     category = serializers.ChoiceField(choices=AgentCategory.choices)
     description = serializers.CharField()
+    runtime = serializers.ChoiceField(
+        choices=AgentRuntime.choices,
+        help_text=(
+            "`runner`: deployed on the SkyBot runner; `plugin`: a plugin the tenant installed, run by the platform."
+        ),
+    )
     config_schema = serializers.JSONField(help_text="JSON Schema (draft 2020-12) an agent's `config` must satisfy.")
 
     class Meta:
@@ -40,7 +46,7 @@ class AgentTemplateListApi(TenantApi):
         responses={200: AgentTemplateSerializer(many=True), **error_responses()},
     )
     def get(self, request: Request) -> Response:
-        return Response(AgentTemplateSerializer(template_list(), many=True).data)
+        return Response(AgentTemplateSerializer(template_list(principal=self.principal), many=True).data)
 
 
 urlpatterns = [path("agent-templates", AgentTemplateListApi.as_view(), name="agent-template-list")]

@@ -1,5 +1,9 @@
 """Agents of a tenant: create, update, deploy to the SkyBot runner, activate, deactivate, delete.
 
+A plugin agent (its template's runtime is `plugin`) has no workflow: it is active from creation,
+and activate, deactivate and delete change only its status (announcing `AgentStarted` /
+`AgentStopped`, which the plugins app turns into the plugin's lifecycle hooks).
+
 Deploying is a background job (`agents.tasks.deploy_agent`) enqueued after commit. Activate,
 deactivate and delete talk to the runner synchronously, before the status changes, so the caller
 learns at once when the runner refuses (502, code `skybot_rejected`) or cannot be reached or is not
@@ -19,6 +23,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaValidationError
@@ -27,8 +32,8 @@ from jsonschema.validators import validator_for
 from accounts.models import Account
 from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
-from agents.hooks import AgentStopped
-from agents.models import Agent, AgentStatus, AgentTemplate
+from agents.hooks import AgentStarted, AgentStopped
+from agents.models import Agent, AgentRuntime, AgentStatus, AgentTemplate
 from agents.services.lifecycle import agent_status_publish, agent_transition, transition_check
 from agents.skybot import SkyBotClient, SkyBotNotConfigured, SkyBotRejected, SkyBotUnavailable
 from core.exceptions import ApplicationError, Conflict
@@ -77,8 +82,13 @@ def config_validate(*, schema: dict[str, Any], config: Any, field: str = "config
         )
 
 
-def _template_get(key: str) -> AgentTemplate:
-    template = AgentTemplate.objects.filter(key=key, is_active=True).first()
+def _template_get(key: str, account: Account) -> AgentTemplate:
+    """The active template `key` of the catalogue or of the tenant (its own wins)."""
+    template = (
+        AgentTemplate.objects.filter(Q(account__isnull=True) | Q(account=account), key=key, is_active=True)
+        .order_by(F("account").desc(nulls_last=True))
+        .first()
+    )
     if template is None:
         raise ApplicationError(
             "Unknown template.", code="validation_error", details={"template": [f"Unknown template: {key}."]}
@@ -249,6 +259,10 @@ def _audit(action: str, agent: Agent, actor: Principal | None, context: RequestC
 # --- services -----------------------------------------------------------------------------------
 
 
+def _is_plugin(agent: Agent) -> bool:
+    return agent.template.runtime == AgentRuntime.PLUGIN
+
+
 @transaction.atomic
 def agent_create(
     *,
@@ -263,9 +277,10 @@ def agent_create(
     context: RequestContext = SYSTEM,
 ) -> Agent:
     """A new agent from the template with key `template`; its deployment starts after commit."""
-    agent_template = _template_get(template)
+    agent_template = _template_get(template, account)
     config_validate(schema=agent_template.config_schema, config=config)
     channel_rows = _channels_of(account, channels or [])
+    plugin = agent_template.runtime == AgentRuntime.PLUGIN
     agent = Agent.objects.create(
         account=account,
         name=name,
@@ -275,10 +290,17 @@ def agent_create(
         config=config,
         reply_timeout_seconds=reply_timeout_seconds,
         created_by=actor.user,
+        # Nothing to deploy: the platform runs a plugin agent itself, from the start.
+        status=S.ACTIVE if plugin else S.DRAFT,
+        deployed_at=timezone.now() if plugin else None,
     )
     if channel_rows:
         agent.channels.set(channel_rows)
-    _deploy_start(agent, new_deployment=False)
+    if plugin:
+        agent_status_publish(agent)
+        announce(AgentStarted(agent=agent))
+    else:
+        _deploy_start(agent, new_deployment=False)
     _audit("agent.created", agent, actor, context, template=agent_template.key, channels=[c.pk for c in channel_rows])
     return agent
 
@@ -312,7 +334,7 @@ def agent_update(
     redeploy = False
     if config is not None and config != agent.config:
         config_validate(schema=agent.template.config_schema, config=config)
-        redeploy = agent.status != S.DRAFT
+        redeploy = agent.status != S.DRAFT and not _is_plugin(agent)
         if redeploy:
             transition_check(current=agent.status, target=S.DEPLOYING)
         agent.config = config
@@ -336,7 +358,9 @@ def agent_update(
 @transaction.atomic
 def agent_deploy(*, agent: Agent, actor: Principal, context: RequestContext = SYSTEM) -> Agent:
     """Deploy the agent (again) by hand: → deploying; the job runs after commit."""
-    agent = Agent.objects.select_for_update().select_related("account").get(pk=agent.pk)
+    agent = Agent.objects.select_for_update().select_related("account", "template").get(pk=agent.pk)
+    if _is_plugin(agent):
+        raise Conflict("A plugin agent runs on the platform: there is nothing to deploy.", code="not_deployable")
     transition_check(current=agent.status, target=S.DEPLOYING)
     _deploy_start(agent, new_deployment=agent.status != S.DRAFT)
     _audit("agent.deployed", agent, actor, context)
@@ -350,6 +374,8 @@ def _after_runner(agent: Agent, target: str, action: str, actor: Principal, cont
         if not agent_transition(agent=agent, target=target):
             _conflict_now(agent, target)
         _audit(action, agent, actor, context)
+        if target == S.ACTIVE:
+            announce(AgentStarted(agent=agent))
         if target in (S.INACTIVE, S.DELETED):
             # Nobody answers for a paused or deleted agent: its customers go to the team now.
             announce(AgentStopped(agent=agent, reason=f"agent_{target}"))
@@ -359,16 +385,18 @@ def _after_runner(agent: Agent, target: str, action: str, actor: Principal, cont
 def agent_activate(*, agent: Agent, actor: Principal, context: RequestContext = SYSTEM) -> Agent:
     """inactive → active: the runner activates the workflow first."""
     transition_check(current=agent.status, target=S.ACTIVE)
-    with _runner() as client:
-        client.activate_workflow(agent.skybot_workflow_id)
+    if not _is_plugin(agent):
+        with _runner() as client:
+            client.activate_workflow(agent.skybot_workflow_id)
     return _after_runner(agent, S.ACTIVE, "agent.activated", actor, context)
 
 
 def agent_deactivate(*, agent: Agent, actor: Principal, context: RequestContext = SYSTEM) -> Agent:
     """active → inactive: the runner deactivates the workflow first."""
     transition_check(current=agent.status, target=S.INACTIVE)
-    with _runner() as client:
-        client.deactivate_workflow(agent.skybot_workflow_id)
+    if not _is_plugin(agent):
+        with _runner() as client:
+            client.deactivate_workflow(agent.skybot_workflow_id)
     return _after_runner(agent, S.INACTIVE, "agent.deactivated", actor, context)
 
 
@@ -376,7 +404,7 @@ def agent_delete(*, agent: Agent, actor: Principal, context: RequestContext = SY
     """Deactivate and delete the agent's workflow on the runner, then mark the agent deleted (it
     leaves lists and answers 404 from then on). Channels stop starting conversations with it."""
     transition_check(current=agent.status, target=S.DELETED)
-    if agent.skybot_workflow_id:
+    if agent.skybot_workflow_id and not _is_plugin(agent):
         with _runner() as client:
             if agent.status != S.INACTIVE:
                 # Refused means already inactive or gone; the delete below settles it either way.

@@ -1,4 +1,5 @@
-"""Agent executions as the SkyBot runner reports them (a reply one carries is `agents.hooks.AgentReplied`).
+"""Agent executions as the SkyBot runner reports them (a reply one carries is `agents.hooks.AgentReplied`),
+and as the plugins app records its plugin agents' runs.
 
 The runner reports an execution with a "started" and a "finished" (succeeded/failed) event, which
 may arrive in either order or more than once: `execution_record` upserts one row per
@@ -43,6 +44,7 @@ class ExecutionReport:
     input_summary: str = ""
     output_summary: str = ""
     error: str = ""
+    log: str = ""
     conversation: Conversation | None = None
     message: Message | None = None
 
@@ -79,6 +81,7 @@ def _new_execution(agent: Agent, report: ExecutionReport) -> AgentExecution:
         input_summary=report.input_summary,
         output_summary=report.output_summary,
         error=report.error,
+        log=report.log,
         conversation=report.conversation,
         message=report.message,
     )
@@ -109,6 +112,7 @@ def _merge(execution: AgentExecution, report: ExecutionReport) -> list[str]:
         )
         fill("output_summary", report.output_summary)
         fill("error", report.error)
+        fill("log", report.log)
     elif (
         report.status == ExecutionStatus.RUNNING
         and report.started_at is not None

@@ -22,7 +22,7 @@ def test_every_category_has_a_seeded_template_with_a_valid_schema(client_for: An
     assert response.status_code == 200
     templates = response.json()
     assert {t["category"] for t in templates} == set(AgentCategory.values)
-    assert set(templates[0]) == {"key", "name", "category", "description", "config_schema"}
+    assert set(templates[0]) == {"key", "name", "category", "description", "runtime", "config_schema"}
     for template in templates:
         Draft202012Validator.check_schema(template["config_schema"])
     sales = next(t for t in templates if t["key"] == "sales-assistant")

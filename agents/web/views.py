@@ -25,7 +25,7 @@ from accounts.scoping import tenant_rows
 from accounts.services.audit import RequestContext
 from accounts.web.pages import PageRequest, page, row_or_404
 from agents.apis.agents import _create_limit_usage
-from agents.models import Agent, AgentExecution, AgentStatus, AgentTemplate, Report, ReportKind
+from agents.models import Agent, AgentExecution, AgentRuntime, AgentStatus, AgentTemplate, Report, ReportKind
 from agents.selectors import agent_executions, agent_list_with_activity, agents_visible, template_list
 from agents.services.agents import (
     agent_activate,
@@ -61,8 +61,8 @@ def _agent(request: PageRequest, pk: int) -> Agent:
 AGENT_MISSING = "This agent does not exist (any more)."
 
 
-def _template(key: str) -> AgentTemplate:
-    return get_object_or_404(template_list(), key=key)
+def _template(request: PageRequest, key: str) -> AgentTemplate:
+    return get_object_or_404(template_list(principal=request.principal), key=key)
 
 
 def _channel_choices(request: PageRequest) -> list[tuple[int, str]]:
@@ -101,12 +101,12 @@ def agent_list(request: PageRequest) -> HttpResponse:
 @page(role=Role.CLIENT_ADMIN)
 def agent_new(request: PageRequest) -> HttpResponse:
     """The template catalogue: pick what kind of agent to create."""
-    return render(request, "agents/new.html", {"templates": list(template_list())})
+    return render(request, "agents/new.html", {"templates": list(template_list(principal=request.principal))})
 
 
 @page(role=Role.CLIENT_ADMIN)
 def agent_create_form(request: PageRequest, template_key: str) -> HttpResponse:
-    template = _template(template_key)
+    template = _template(request, template_key)
     channels = _channel_choices(request)
     if request.method != "POST":
         context = {
@@ -215,9 +215,10 @@ def _show_errors(error: ApplicationError, form: AgentForm, config_form: ConfigFo
 
 
 def _actions(agent: Agent) -> dict[str, bool]:
-    """The lifecycle actions a person may ask for now (the runner decides the others)."""
+    """The lifecycle actions a person may ask for now (the runner decides the others). A plugin
+    agent is never deployed: the platform runs it."""
     return {
-        "deploy": can_transition(agent.status, AgentStatus.DEPLOYING),
+        "deploy": agent.template.runtime == AgentRuntime.RUNNER and can_transition(agent.status, AgentStatus.DEPLOYING),
         "activate": can_transition(agent.status, AgentStatus.ACTIVE),
         "deactivate": can_transition(agent.status, AgentStatus.INACTIVE),
         "delete": can_transition(agent.status, AgentStatus.DELETED),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -17,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -40,6 +42,10 @@ from integrations.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from integrations.services.webhooks import MAX_ENDPOINTS_PER_ACCOUNT, webhook_endpoint_create
 from integrations.services.zapier import zapier_hook_subscribe
 from integrations.tests.factories import WebhookEndpointFactory
+from plugins.apis import examples as plugin_examples
+from plugins.services.installations import plugin_install
+from plugins.services.packages import plugin_publish
+from plugins.tests.conftest import build_package, manifest
 
 pytestmark = pytest.mark.django_db
 
@@ -52,11 +58,12 @@ class Call:
 
     operation_id: str
     caller: str = "admin"  # admin (CLIENT_ADMIN, JWT), staff (SUPER_ADMIN), key (admin API key), anonymous
-    target: Callable[[World], int] | None = None  # the `{id}` of the path
+    target: Callable[[World], int | str] | None = None  # the path's `{id}` (or `{plugin_id}`)
     body: Callable[[World], dict[str, Any]] = field(default=lambda world: {})  # replaces example values
     query: str = ""
     example: str | None = None  # which documented response example to compare with (default: the first)
     headers: dict[str, str] = field(default_factory=dict)  # sent as well, such as an Idempotency-Key
+    files: Callable[[World], dict[str, Any]] | None = None  # the files of a multipart upload
 
 
 CALLS = [
@@ -147,7 +154,40 @@ CALLS = [
     Call("zapier_hooks_unsubscribe", caller="key", target=lambda w: w.zapier_hook.pk),
     Call("zapier_actions_create_lead", caller="key", headers={IDEMPOTENCY_HEADER: "zap-run-1"}),
     Call("zapier_actions_send_message", caller="key", headers={IDEMPOTENCY_HEADER: "zap-run-2"}),
+    # plugins: `faq-answerer` is installed in the tenant, `clinic-faq` only published
+    Call("admin_plugins_publish", caller="staff", files=lambda w: {"package": _faq_upload(version="1.1.0")}),
+    Call("admin_plugins_update", caller="staff", target=lambda w: "faq-answerer"),
+    Call("plugins_list"),
+    Call("plugins_retrieve", target=lambda w: "faq-answerer"),
+    Call("plugins_installed_list"),
+    Call("plugins_installed_retrieve", target=lambda w: "faq-answerer"),
+    Call("plugins_installed_update", target=lambda w: "faq-answerer"),
+    Call("plugins_install", target=lambda w: "clinic-faq"),
+    Call("plugins_uninstall", target=lambda w: "faq-answerer"),
+    Call("plugins_execute", target=lambda w: "faq-answerer"),
 ]
+
+
+def _faq_manifest(**overrides: Any) -> dict[str, Any]:
+    """The documented `faq-answerer` manifest; the code is the plugin tests' echo plugin."""
+    return manifest(
+        **{
+            "id": "faq-answerer",
+            "name": "FAQ answerer",
+            "author": "SkyBot Labs",
+            "description": plugin_examples.DESCRIPTION,
+            "homepage": plugin_examples.HOMEPAGE,
+            "config_schema": plugin_examples.CONFIG_SCHEMA,
+            "permissions": plugin_examples.PERMISSIONS,
+            **overrides,
+        }
+    )
+
+
+def _faq_upload(**overrides: Any) -> SimpleUploadedFile:
+    return SimpleUploadedFile(
+        "faq-answerer.zip", build_package(_faq_manifest(**overrides)), content_type="application/zip"
+    )
 
 
 @pytest.fixture
@@ -237,6 +277,15 @@ def world(
     zapier_hook = zapier_hook_subscribe(
         account=account, actor=Principal.platform_key(), target_url=receiver_url, event="new_lead"
     ).endpoint
+    # two plugins published (their code runs in the real sandbox), one of them installed
+    plugin_publish(data=build_package(_faq_manifest()), actor=None)
+    plugin_publish(data=build_package(_faq_manifest(id="clinic-faq", name="Clinic FAQ")), actor=None)
+    plugin_install(
+        account=account,
+        plugin_id="faq-answerer",
+        config={**plugin_examples.CONFIG, "deepl_api_key": "0c9e4b1a-7f3d-4e8a-9b26-5d1f8a3c7e90:fx"},
+        actor=Principal.platform_key(),
+    )
     return World(
         account=account,
         other_account=other_account,
@@ -287,15 +336,26 @@ def _example(media: dict[str, Any], name: str | None = None) -> Any:
     return chosen[0]
 
 
+def _path(op: Operation, target: Callable[[World], int | str] | None, world: World) -> str:
+    """The operation's path with its one parameter (`{id}`, `{plugin_id}`) filled in."""
+    return re.sub(r"\{[^}]+\}", str(target(world)), op.path) if target else op.path
+
+
 def _call(op: Operation, call: Call, world: World) -> Any:
-    url = op.path.replace("{id}", str(call.target(world))) if call.target else op.path
+    url = _path(op, call.target, world)
     if call.query:
         url = f"{url}?{call.query}"
-    body = None
-    if "requestBody" in op.spec:
-        body = {**_example(op.spec["requestBody"]["content"]["application/json"]), **call.body(world)}
     client = _client(world, call.caller)
     headers = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in call.headers.items()}
+    content = op.spec.get("requestBody", {}).get("content", {})
+    if set(content) == {"multipart/form-data"}:
+        # an upload: the documented fields, with real files in place of the example's file names
+        assert call.files is not None, f"{op}: a multipart upload needs `files`"
+        data = {**_example(content["multipart/form-data"]), **call.body(world), **call.files(world)}
+        return getattr(client, op.method)(url, data, format="multipart", **headers)
+    body = None
+    if content:
+        body = {**_example(content["application/json"]), **call.body(world)}
     return client.generic(
         op.method.upper(), url, json.dumps(body) if body is not None else "", "application/json", **headers
     )
@@ -403,7 +463,7 @@ BLOCKED_URL = "http://169.254.169.254/latest/meta-data/"
 
 
 # A bad request per operation whose documented 400 names specific fields: (caller, target, query, body).
-BAD_INPUT: dict[str, tuple[str, Callable[[World], int] | None, str, Callable[[World], dict[str, Any]]]] = {
+BAD_INPUT: dict[str, tuple[str, Callable[[World], int | str] | None, str, Callable[[World], dict[str, Any]]]] = {
     "admin_accounts_list": ("staff", None, "plan=gold", lambda w: {}),
     "admin_accounts_create": ("staff", None, "", lambda w: {"name": "Acme again", "slug": "acme"}),
     "admin_accounts_partial_update": ("staff", lambda w: w.account.pk, "", lambda w: {"plan": "gold"}),
@@ -479,6 +539,20 @@ BAD_INPUT: dict[str, tuple[str, Callable[[World], int] | None, str, Callable[[Wo
     "zapier_hooks_subscribe": ("key", None, "", lambda w: {"target_url": w.receiver_url, "event": "new_order"}),
     "zapier_actions_create_lead": ("key", None, "", lambda w: {"email": "ada@example.com"}),
     "zapier_actions_send_message": ("key", None, "", _with_a_second_number),
+    "admin_plugins_update": ("staff", lambda w: "faq-answerer", "", lambda w: {"is_enabled": "maybe"}),
+    "plugins_installed_update": (
+        "admin",
+        lambda w: "faq-answerer",
+        "",
+        lambda w: {"config": {**plugin_examples.CONFIG, "min_score": 2}},
+    ),
+    "plugins_install": (
+        "admin",
+        lambda w: "clinic-faq",
+        "",
+        lambda w: {"config": {**plugin_examples.CONFIG, "min_score": 2}},
+    ),
+    "plugins_execute": ("admin", lambda w: "faq-answerer", "", lambda w: {}),
 }
 
 
@@ -487,7 +561,7 @@ def test_the_documented_400_is_what_the_api_answers(operation_id: str, world: Wo
     # given
     caller, target, query, body = BAD_INPUT[operation_id]
     op = operation(cached_schema(), operation_id)
-    url = op.path.replace("{id}", str(target(world))) if target else op.path
+    url = _path(op, target, world)
     client = _client(world, caller)
 
     # when
@@ -536,7 +610,7 @@ def _pending_report(world: World) -> int:
 
 # A conflict per operation whose documented 409 names a specific code: how to cause it (answering
 # the path's `{id}`), the body, and the caller.
-CONFLICTS: dict[str, tuple[Callable[[World], int], Callable[[World], dict[str, Any]], str]] = {
+CONFLICTS: dict[str, tuple[Callable[[World], int | str], Callable[[World], dict[str, Any]], str]] = {
     "conversations_messages_send": (_close_the_window, lambda w: {"text": "Are you still there?"}, "admin"),
     "conversations_handoff": (lambda w: w.conversation.pk, lambda w: {}, "admin"),
     "api_keys_rotate": (_revoked_key, lambda w: {}, "admin"),
@@ -558,6 +632,7 @@ CONFLICTS: dict[str, tuple[Callable[[World], int], Callable[[World], dict[str, A
         lambda w: {"conversation": w.conversation.pk, "text": "Are you still there?"},
         "key",
     ),
+    "plugins_install": (lambda w: "faq-answerer", lambda w: {"config": plugin_examples.CONFIG}, "admin"),
 }
 
 
@@ -566,7 +641,7 @@ def test_the_documented_409_is_what_the_api_answers(operation_id: str, world: Wo
     # given
     cause, body, caller = CONFLICTS[operation_id]
     op = operation(cached_schema(), operation_id)
-    url = op.path.replace("{id}", str(cause(world)))
+    url = _path(op, cause, world)
 
     # when
     response = _client(world, caller).generic(op.method.upper(), url, json.dumps(body(world)), "application/json")

@@ -234,5 +234,6 @@ from skybot_inbox.settings.channels import *  # noqa: E402,F403
 from skybot_inbox.settings.inbox import *  # noqa: E402,F403
 from skybot_inbox.settings.integrations import *  # noqa: E402,F403
 from skybot_inbox.settings.logging import *  # noqa: E402,F403
+from skybot_inbox.settings.plugins import *  # noqa: E402,F403
 from skybot_inbox.settings.security import *  # noqa: E402,F403
 from skybot_inbox.settings.sentry import *  # noqa: E402,F403

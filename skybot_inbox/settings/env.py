@@ -220,6 +220,21 @@ SKYBOT_CONNECT_TIMEOUT: float = env.float("SKYBOT_CONNECT_TIMEOUT", default=5.0)
 SKYBOT_READ_TIMEOUT: float = env.float("SKYBOT_READ_TIMEOUT", default=30.0)
 AGENT_CREATE_RATE: str = env.str("AGENT_CREATE_RATE", default="5/m")
 
+# --- plugins (docs/plugins/) ------------------------------------------------------------------------
+# Third-party plugins run only in a complete sandbox (Landlock + seccomp + rlimits); this lets them
+# run where a layer is missing (macOS, an old kernel). Never in production with untrusted authors.
+PLUGINS_ALLOW_UNSANDBOXED: bool = env.bool("PLUGINS_ALLOW_UNSANDBOXED", default=False)
+PLUGINS_TIMEOUT_SECONDS: float = env.float("PLUGINS_TIMEOUT_SECONDS", default=5.0)
+PLUGINS_MEMORY_MB: int = env.int("PLUGINS_MEMORY_MB", default=256)
+# The unprivileged uid a plugin runs as when the platform runs as root (nobody by default).
+PLUGINS_SANDBOX_UID: int = env.int("PLUGINS_SANDBOX_UID", default=65534)
+# The fork server's unix socket (one per host); empty: a name in the temporary directory.
+PLUGINS_SANDBOX_SOCKET: str = env.str("PLUGINS_SANDBOX_SOCKET", default="")
+PLUGINS_MAX_PACKAGE_BYTES: int = env.int("PLUGINS_MAX_PACKAGE_BYTES", default=1_000_000)
+PLUGINS_STORAGE_BYTES: int = env.int("PLUGINS_STORAGE_BYTES", default=64_000)
+# An installation whose runs fail this many times in a row is switched off (its admins are told).
+PLUGINS_FAILURE_LIMIT: int = env.int("PLUGINS_FAILURE_LIMIT", default=5)
+
 # --- outbound HTTP to URLs tenants choose (webhooks, Zapier hooks, a tenant's n8n router) -------
 # Loopback (127.0.0.1, ::1, localhost) is reachable only for local development and tests.
 OUTBOUND_ALLOW_LOOPBACK: bool = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=not IS_PRODUCTION)

@@ -12,6 +12,7 @@ from accounts import demo as accounts_demo
 from accounts.models import Account, Plan, Role, User
 from agents import demo as agents_demo
 from inbox import demo as inbox_demo
+from plugins import demo as plugins_demo
 
 DEMO_PASSWORD = "skybot-demo-2026"
 DEMO_ACCOUNT = {"slug": "demo", "name": "Demo Company", "plan": Plan.PRO}
@@ -64,6 +65,7 @@ class Command(BaseCommand):
             accounts_demo.seed_demo(account, stdout=self.stdout)
             inbox_demo.seed_demo(account, stdout=self.stdout)
         agents_demo.seed_demo(account, stdout=self.stdout)
+        plugins_demo.seed_demo(account, stdout=self.stdout)
 
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Sign in at {settings.SITE_URL}/accounts/login/"))

@@ -1,0 +1,170 @@
+"""Publishing a plugin package: every check first, then one transaction that stores it.
+
+A package is refused with one 400 listing every problem the SDK's static checks find (size, zip
+safety, manifest, files) and, when those pass, whether its entrypoint imports inside the sandbox as
+an `AgentPlugin`. Nothing is stored for a refused package. Publishing the same bytes again answers
+the version already stored; other bytes under a version number already published are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from skybot_plugin_sdk.package import inspect_package
+
+from accounts.principals import Principal
+from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
+from core.exceptions import ApplicationError, Conflict
+from plugins.models import Plugin, PluginVersion, VersionStatus
+from plugins.sandbox import SandboxError
+
+logger = structlog.get_logger(__name__)
+
+
+class PackageRefused(ApplicationError):
+    status_code = 400
+    code = "invalid_package"
+    default_message = "The package cannot be published."
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    core = version.split("+", 1)[0].split("-", 1)[0]
+    return tuple(int(part) for part in core.split("."))
+
+
+def package_problems(data: bytes, *, bundled: bool = False) -> tuple[dict[str, Any] | None, str, list[str]]:
+    """(manifest, sha256, problems) for a package: the static checks, then the import in the sandbox."""
+    report = inspect_package(data, max_bytes=settings.PLUGINS_MAX_PACKAGE_BYTES)
+    problems = list(report.problems)
+    manifest = report.manifest
+    if manifest is not None and not problems:
+        try:
+            if _version_tuple(str(manifest["min_platform_version"])) > _version_tuple(settings.PLATFORM_VERSION):
+                problems.append(
+                    f"min_platform_version: the plugin needs platform {manifest['min_platform_version']}; "
+                    f"this is {settings.PLATFORM_VERSION}."
+                )
+        except (KeyError, ValueError):
+            problems.append("min_platform_version: not a semantic version.")
+    if manifest is not None and not problems:
+        problems.extend(_import_problems(data, report.sha256, manifest, bundled=bundled))
+    return manifest, report.sha256, problems
+
+
+def _import_problems(data: bytes, sha256: str, manifest: dict[str, Any], *, bundled: bool) -> list[str]:
+    from plugins.sandbox import run
+    from plugins.services.sandbox import sandbox_config
+
+    try:
+        run(
+            package=data,
+            sha256=sha256,
+            entrypoint=str(manifest["entrypoint"]),
+            op="validate",
+            payload={},
+            handler=_refuse_calls,
+            config=sandbox_config(),
+            require_complete=not (settings.PLUGINS_ALLOW_UNSANDBOXED or bundled),
+        )
+    except SandboxError as exc:
+        if exc.code in ("sandbox_incomplete", "unavailable"):
+            return [f"The sandbox cannot check this package here ({exc.code}): {exc.message}"]
+        return [f"entrypoint: {manifest['entrypoint']} does not load in the sandbox: {exc.message}"]
+    return []
+
+
+def _refuse_calls(call: str, args: dict[str, Any]) -> Any:
+    from skybot_plugin_sdk.errors import PermissionDenied
+
+    raise PermissionDenied("A package being checked cannot call the platform.")
+
+
+def plugin_publish(
+    *,
+    data: bytes,
+    actor: Principal | None,
+    context: RequestContext = SYSTEM,
+    changelog: str = "",
+    bundled: bool = False,
+) -> PluginVersion:
+    """Check the package and store it as the newest published version of its plugin.
+
+    Raises `PackageRefused` (400, `details.package` listing every problem) and `Conflict` (409) for a
+    version number already published with other bytes."""
+    manifest, sha256, problems = package_problems(data, bundled=bundled)
+    if problems or manifest is None:
+        raise PackageRefused(details={"package": problems or ["The package has no manifest."]})
+    plugin_id = str(manifest["id"])
+    existing = (
+        PluginVersion.objects.filter(plugin__plugin_id=plugin_id, version=manifest["version"])
+        .select_related("plugin")
+        .defer("package")
+        .first()
+    )
+    if existing is not None:
+        if existing.sha256 == sha256:
+            return existing
+        raise Conflict(
+            f"{plugin_id} {manifest['version']} is already published with other contents: raise the version.",
+            code="version_exists",
+        )
+    try:
+        with transaction.atomic():
+            version = _store(manifest, data, sha256, actor=actor, changelog=changelog, bundled=bundled)
+            audit_log_record(
+                action="plugin.published",
+                actor=actor,
+                account=None,
+                target=version.plugin,
+                context=context,
+                metadata={"plugin": plugin_id, "version": version.version, "sha256": sha256},
+            )
+    except IntegrityError:
+        raise Conflict(f"{plugin_id} {manifest['version']} was published meanwhile.", code="version_exists") from None
+    logger.info("plugin_published", plugin=plugin_id, version=version.version, sha256=sha256)
+    return version
+
+
+def _store(
+    manifest: dict[str, Any], data: bytes, sha256: str, *, actor: Principal | None, changelog: str, bundled: bool
+) -> PluginVersion:
+    described = {
+        "name": manifest["name"],
+        "author": manifest["author"],
+        "description": manifest["description"],
+        "category": manifest["category"],
+        "homepage": manifest.get("homepage", ""),
+    }
+    plugin, created = Plugin.objects.get_or_create(
+        plugin_id=manifest["id"], defaults={**described, "is_bundled": bundled}
+    )
+    if not created:
+        newest = plugin.versions.filter(status=VersionStatus.PUBLISHED).values_list("version", flat=True)
+        if all(_version_tuple(str(manifest["version"])) > _version_tuple(v) for v in newest):
+            for field, value in described.items():
+                setattr(plugin, field, value)
+            plugin.is_bundled = plugin.is_bundled or bundled
+            plugin.save()
+    return PluginVersion.objects.create(
+        plugin=plugin,
+        version=manifest["version"],
+        manifest=manifest,
+        package=data,
+        sha256=sha256,
+        size=len(data),
+        changelog=changelog,
+        status=VersionStatus.PUBLISHED,
+        validation={"problems": [], "checked_at": timezone.now().isoformat()},
+        published_at=timezone.now(),
+        published_by=actor.user if actor is not None else None,
+    )
+
+
+def newest_published(plugin: Plugin) -> PluginVersion | None:
+    """The plugin's published version with the highest semantic version."""
+    versions = list(plugin.versions.filter(status=VersionStatus.PUBLISHED).defer("package"))
+    return max(versions, key=lambda v: _version_tuple(v.version), default=None)
