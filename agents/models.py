@@ -128,7 +128,9 @@ class AgentExecution(models.Model):
     input_summary = models.TextField(blank=True)
     output_summary = models.TextField(blank=True)
     error = models.TextField(blank=True)
-    log = models.TextField(blank=True, help_text="Lines the agent logged during the run (plugin agents).")
+    log = models.TextField(
+        blank=True, db_default="", help_text="Lines the agent logged during the run (plugin agents)."
+    )
     conversation = models.ForeignKey(
         "inbox.Conversation", on_delete=models.SET_NULL, null=True, blank=True, related_name="agent_executions"
     )
