@@ -26,9 +26,20 @@ from accounts.services.tenants import account_deactivate
 from accounts.services.users import api_keys_creator_deactivated_record
 
 
-def _staff(request: HttpRequest) -> Principal:
+def staff_principal(request: HttpRequest) -> Principal:
+    """The signed-in staff member acting in the admin, as the actor services and audit rows take."""
     assert isinstance(request.user, User)  # only signed-in staff reach the admin
     return Principal.for_user(request.user)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows staff may look at but not add or change here (their changes go through the API)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -44,7 +55,7 @@ class AuditedAdmin(admin.ModelAdmin):
         fields = sorted({"password" if "password" in name else name for name in form.changed_data})
         audit_log_record(
             action=f"{self.audit_entity}.{'updated' if change else 'created'}",
-            actor=_staff(request),
+            actor=staff_principal(request),
             account=obj if isinstance(obj, Account) else getattr(obj, "account", None),
             target=obj,
             context=RequestContext.from_request(request),
@@ -72,7 +83,7 @@ class AccountAdmin(AuditedAdmin):
             sessions.account_access_revoke(
                 account=obj,
                 reason=sessions.ACCOUNT_DEACTIVATED,
-                actor=_staff(request),
+                actor=staff_principal(request),
                 context=RequestContext.from_request(request),
             )
 
@@ -80,7 +91,9 @@ class AccountAdmin(AuditedAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
         accounts = list(queryset.filter(is_active=True))
         for account in accounts:
-            account_deactivate(account=account, actor=_staff(request), context=RequestContext.from_request(request))
+            account_deactivate(
+                account=account, actor=staff_principal(request), context=RequestContext.from_request(request)
+            )
         self.message_user(request, f"{len(accounts)} account(s) deactivated.", messages.SUCCESS)
 
 
@@ -143,11 +156,11 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             reason = sessions.ROLE_CHANGED
         if reason is not None:
             context = RequestContext.from_request(request)
-            sessions.user_access_revoke(user=obj, reason=reason, actor=_staff(request), context=context)
+            sessions.user_access_revoke(user=obj, reason=reason, actor=staff_principal(request), context=context)
             if reason == sessions.ROLE_CHANGED:
                 update_session_auth_hash(request, obj)  # staff changing their own flags stay signed in here
         if reason == sessions.DEACTIVATED:
-            api_keys_creator_deactivated_record(user=obj, actor=_staff(request), context=context)
+            api_keys_creator_deactivated_record(user=obj, actor=staff_principal(request), context=context)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         self._end_sign_ins_of_deleted(request, [obj])
@@ -161,7 +174,9 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         # Their tokens and sessions die with the row; this also closes their open live feeds.
         context = RequestContext.from_request(request)
         for person in people:
-            sessions.user_access_revoke(user=person, reason=sessions.DELETED, actor=_staff(request), context=context)
+            sessions.user_access_revoke(
+                user=person, reason=sessions.DELETED, actor=staff_principal(request), context=context
+            )
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         """Staff setting someone's password: their other sign-ins end, like any other new password."""
@@ -172,7 +187,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
                 sessions.user_access_revoke(
                     user=user,
                     reason=sessions.PASSWORD_CHANGED,
-                    actor=_staff(request),
+                    actor=staff_principal(request),
                     context=RequestContext.from_request(request),
                 )
                 # Staff who set their own password stay signed in here, as Django intends.

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_filters import rest_framework as django_filters
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import ApiKey, ApiKeyUsageDay, AuditLog, User
+from accounts.models import ApiKey, ApiKeyUsageDay, AuditLog, Role, User
 from accounts.principals import Principal
 from accounts.scoping import tenant_row, tenant_rows
 from core.filters import IdFilter, IsoDateTimeFilter, parse_id
@@ -214,3 +214,13 @@ def audit_log_scope(*, principal: Principal) -> QuerySet[AuditLog]:
 def audit_log_actions(*, principal: Principal) -> list[str]:
     """The distinct actions in `principal`'s audit rows, alphabetically (for a filter's choices)."""
     return list(audit_log_scope(principal=principal).order_by("action").values_list("action", flat=True).distinct())
+
+
+def account_admin_emails(*, account_id: int) -> list[str]:
+    """Where to tell a tenant about something its admins must act on: its active CLIENT_ADMINs' emails."""
+    return list(
+        User.objects.filter(account_id=account_id, role=Role.CLIENT_ADMIN, is_active=True)
+        .exclude(email="")
+        .order_by("id")
+        .values_list("email", flat=True)
+    )

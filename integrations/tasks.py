@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.selectors import account_admin_emails
 from integrations.models import IdempotencyKey, WebhookEndpoint, WebhookEvent
 
 
@@ -41,11 +41,7 @@ def notify_endpoint_disabled(endpoint_id: int) -> None:
     endpoint = WebhookEndpoint.objects.select_related("account").filter(pk=endpoint_id).first()
     if endpoint is None or endpoint.is_active:
         return
-    recipients = list(
-        User.objects.filter(account_id=endpoint.account_id, role=Role.CLIENT_ADMIN, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    recipients = account_admin_emails(account_id=endpoint.account_id)
     if not recipients:
         return
     why = endpoint.get_disabled_reason_display().lower()

@@ -11,19 +11,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from accounts.admin import AuditedAdmin
-from accounts.models import User
+from accounts.admin import AuditedAdmin, ReadOnlyAdmin, staff_principal
 from accounts.services.audit import RequestContext, audit_log_record
 from plugins.models import Plugin, PluginInstallation, PluginVersion
 from plugins.services.sandbox import readiness_info
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Plugin)
@@ -85,7 +76,7 @@ class PluginAdmin(AuditedAdmin):
                 plugin.save(update_fields=["is_enabled", "disabled_reason", "updated_at"])
                 audit_log_record(
                     action="plugin.switched",
-                    actor=request.user if isinstance(request.user, User) else None,
+                    actor=staff_principal(request),
                     account=None,
                     target=plugin,
                     context=RequestContext.from_request(request),

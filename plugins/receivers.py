@@ -21,11 +21,11 @@ class PluginRuntime:
 def _hook_later(agent: Agent, hook: str) -> None:
     if agent.template.runtime != AgentRuntime.PLUGIN:
         return
-    installation_id = PluginInstallation.objects.filter(template_id=agent.template_id).values_list("pk", flat=True)
-    for pk in installation_id:
-        from plugins.tasks import run_lifecycle_hook
+    from plugins.tasks import run_lifecycle_hook
 
-        after_commit(run_lifecycle_hook.delay, pk, hook)
+    installations = PluginInstallation.objects.filter(template_id=agent.template_id).values_list("pk", flat=True)
+    for installation_id in installations:
+        after_commit(run_lifecycle_hook.delay, installation_id, hook)
 
 
 def agent_started(event: AgentStarted) -> None:

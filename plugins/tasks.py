@@ -7,7 +7,7 @@ import structlog
 from celery import shared_task
 from django.core.mail import send_mail
 
-from accounts.models import Role, User
+from accounts.selectors import account_admin_emails
 from plugins.models import PluginInstallation
 from plugins.sandbox import SandboxError
 
@@ -40,11 +40,7 @@ def notify_installation_disabled(installation_id: int) -> None:
     installation = PluginInstallation.objects.select_related("account", "plugin").filter(pk=installation_id).first()
     if installation is None or installation.is_active:
         return
-    recipients = list(
-        User.objects.filter(account_id=installation.account_id, role=Role.CLIENT_ADMIN, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    recipients = account_admin_emails(account_id=installation.account_id)
     if not recipients:
         return
     plugin = installation.plugin

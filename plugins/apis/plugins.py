@@ -29,8 +29,9 @@ from core.openapi import error_response, error_responses
 from core.serializers import InputSerializer
 from plugins.apis import examples
 from plugins.models import Plugin, PluginInstallation, PluginVersion
+from plugins.selectors import newest_published, plugins_with_versions
 from plugins.services.installations import plugin_install, plugin_installation_update, plugin_uninstall
-from plugins.services.packages import newest_published, plugin_publish
+from plugins.services.packages import plugin_publish
 from plugins.services.runs import plugin_try
 
 ADMIN_WRITES: dict[str, str] = {
@@ -88,11 +89,7 @@ class PluginSerializer(serializers.Serializer[Any]):
         ref_name = "Plugin"
 
     def _newest(self, plugin: Plugin) -> PluginVersion | None:
-        newest: PluginVersion | None = getattr(plugin, "_newest", None)
-        if newest is None:
-            newest = newest_published(plugin)
-            plugin._newest = newest  # type: ignore[attr-defined]
-        return newest
+        return newest_published(plugin)  # from `plugins_with_versions` when listed: no query
 
     def get_version(self, plugin: Plugin) -> str | None:
         newest = self._newest(plugin)
@@ -275,7 +272,7 @@ class PluginListApi(TenantApi):
         examples=examples.PLUGIN_LIST,
     )
     def get(self, request: Request) -> Response:
-        plugins = Plugin.objects.filter(is_published=True).order_by("name", "id")
+        plugins = plugins_with_versions(Plugin.objects.filter(is_published=True).order_by("name", "id"))
         return Response(PluginSerializer(plugins, many=True).data)
 
 

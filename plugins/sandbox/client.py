@@ -38,8 +38,13 @@ MAX_LOG_CHARS = 2_000
 GRACE_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 15.0
 #: What `python -I -c` runs: isolated mode puts neither the script dir nor the cwd on sys.path, so
-#: the parent of this package comes first in argv.
-BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); from sandbox.forkserver import main; main(sys.argv[1:])"
+#: the project root comes first in argv. The server imports this package by its full name
+#: (`plugins/__init__.py` imports nothing), so no module beside it can shadow a stdlib module
+#: (`plugins/selectors.py` would shadow `selectors` if `plugins/` itself were on the path).
+BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from plugins.sandbox.forkserver import main; main(sys.argv[1:])"
+)
 OPS = ("validate", "execute", "on_install", "on_uninstall", "on_activate", "on_deactivate")
 
 
@@ -176,7 +181,7 @@ def _start_server(path: str, config: SandboxConfig) -> None:
             "-I",
             "-c",
             BOOT,
-            str(SANDBOX_DIR.parent),
+            str(SANDBOX_DIR.parent.parent),
             "--socket",
             path,
             "--idle-seconds",

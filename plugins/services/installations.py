@@ -23,11 +23,11 @@ from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from agents.models import Agent, AgentRuntime, AgentStatus, AgentTemplate
 from agents.services.agents import agent_delete, config_validate
-from core.exceptions import ApplicationError, Conflict
+from core.exceptions import ApplicationError, Conflict, NotFound
 from plugins.models import DisabledReason, Plugin, PluginInstallation, PluginVersion
 from plugins.sandbox import SandboxError
+from plugins.selectors import newest_published
 from plugins.services.capabilities import Capabilities
-from plugins.services.packages import newest_published
 from plugins.services.sandbox import plugin_code_run
 
 logger = structlog.get_logger(__name__)
@@ -85,8 +85,6 @@ def _published_plugin(plugin_id: str) -> tuple[Plugin, PluginVersion]:
     plugin = Plugin.objects.filter(plugin_id=plugin_id, is_published=True).first()
     version = newest_published(plugin) if plugin is not None else None
     if plugin is None or version is None:
-        from core.exceptions import NotFound
-
         raise NotFound("No such plugin.")
     return plugin, version
 
@@ -181,7 +179,8 @@ def plugin_installation_update(
     is_active: bool | None = None,
 ) -> PluginInstallation:
     """Change the config (validated again; secret fields left out keep their stored value) or turn
-    the installation on or off (off: its agents hand their conversations to the team)."""
+    the installation on or off (off: its agents stop running it; each conversation they hold goes to
+    the team when its customer next writes)."""
     installation = (
         PluginInstallation.objects.select_for_update().select_related("plugin", "version").get(pk=installation.pk)
     )

@@ -21,6 +21,7 @@ from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError, Conflict
 from plugins.models import Plugin, PluginVersion, VersionStatus
 from plugins.sandbox import SandboxError
+from plugins.selectors import version_key
 
 logger = structlog.get_logger(__name__)
 
@@ -31,11 +32,6 @@ class PackageRefused(ApplicationError):
     default_message = "The package cannot be published."
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
-    core = version.split("+", 1)[0].split("-", 1)[0]
-    return tuple(int(part) for part in core.split("."))
-
-
 def package_problems(data: bytes, *, bundled: bool = False) -> tuple[dict[str, Any] | None, str, list[str]]:
     """(manifest, sha256, problems) for a package: the static checks, then the import in the sandbox."""
     report = inspect_package(data, max_bytes=settings.PLUGINS_MAX_PACKAGE_BYTES)
@@ -43,7 +39,7 @@ def package_problems(data: bytes, *, bundled: bool = False) -> tuple[dict[str, A
     manifest = report.manifest
     if manifest is not None and not problems:
         try:
-            if _version_tuple(str(manifest["min_platform_version"])) > _version_tuple(settings.PLATFORM_VERSION):
+            if version_key(str(manifest["min_platform_version"])) > version_key(settings.PLATFORM_VERSION):
                 problems.append(
                     f"min_platform_version: the plugin needs platform {manifest['min_platform_version']}; "
                     f"this is {settings.PLATFORM_VERSION}."
@@ -144,7 +140,7 @@ def _store(
     )
     if not created:
         newest = plugin.versions.filter(status=VersionStatus.PUBLISHED).values_list("version", flat=True)
-        if all(_version_tuple(str(manifest["version"])) > _version_tuple(v) for v in newest):
+        if all(version_key(str(manifest["version"])) > version_key(v) for v in newest):
             for field, value in described.items():
                 setattr(plugin, field, value)
             plugin.is_bundled = plugin.is_bundled or bundled
@@ -162,9 +158,3 @@ def _store(
         published_at=timezone.now(),
         published_by=actor.user if actor is not None else None,
     )
-
-
-def newest_published(plugin: Plugin) -> PluginVersion | None:
-    """The plugin's published version with the highest semantic version."""
-    versions = list(plugin.versions.filter(status=VersionStatus.PUBLISHED).defer("package"))
-    return max(versions, key=lambda v: _version_tuple(v.version), default=None)

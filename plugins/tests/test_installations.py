@@ -181,3 +181,33 @@ def test_installed_list_query_count_does_not_grow(
     with django_assert_num_queries(2):
         response = client.get("/api/v1/plugins/installed")
     assert [row["plugin_id"] for row in response.json()] == ["second", "echo"]
+
+
+def test_the_catalogue_list_query_count_does_not_grow(
+    client_for, client_admin, echo_version, publish, django_assert_num_queries
+):
+    # given two plugins, one with two versions
+    publish(manifest(id="second"))
+    publish(manifest(version="1.1.0"))
+    client = client_for(client_admin)
+    client.get("/api/v1/plugins")  # warm the session
+    # then the list is the person's lookup, the plugins and their versions: three queries
+    with django_assert_num_queries(3):
+        response = client.get("/api/v1/plugins")
+    assert [(row["plugin_id"], row["version"]) for row in response.json()] == [("echo", "1.1.0"), ("second", "1.0.0")]
+
+
+def test_staff_switch_a_plugin_off_in_the_admin_and_it_is_audited(client, super_admin, echo_version):
+    from plugins.models import Plugin
+
+    client.force_login(super_admin)
+    plugin = Plugin.objects.get()
+    response = client.post(
+        "/admin/plugins/plugin/", {"action": "switch_off", "_selected_action": [plugin.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    plugin.refresh_from_db()
+    assert not plugin.is_enabled
+    audit = AuditLog.objects.get(action="plugin.switched")
+    assert audit.actor_user_id == super_admin.pk
+    assert audit.metadata["is_enabled"] is False
