@@ -42,8 +42,7 @@ START_TIMEOUT_SECONDS = 15.0
 #: (`plugins/__init__.py` imports nothing), so no module beside it can shadow a stdlib module
 #: (`plugins/selectors.py` would shadow `selectors` if `plugins/` itself were on the path).
 BOOT = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-    "from plugins.sandbox.forkserver import main; main(sys.argv[1:])"
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); from plugins.sandbox.forkserver import main; main(sys.argv[1:])"
 )
 OPS = ("validate", "execute", "on_install", "on_uninstall", "on_activate", "on_deactivate")
 
