@@ -211,3 +211,11 @@ def test_staff_switch_a_plugin_off_in_the_admin_and_it_is_audited(client, super_
     audit = AuditLog.objects.get(action="plugin.switched")
     assert audit.actor_user_id == super_admin.pk
     assert audit.metadata["is_enabled"] is False
+
+
+def test_ready_says_whether_the_sandbox_runs_third_party_plugins(client, settings):
+    # on this machine every layer applies: third-party plugins run
+    body = client.get("/api/ready").json()
+    assert body["plugins"]["sandbox"] == "complete"
+    assert body["plugins"]["third_party_plugins"] == "allowed"
+    assert body["plugins"]["missing"] == []
