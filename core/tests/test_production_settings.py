@@ -83,6 +83,7 @@ def test_strong_values_start() -> None:
             "BILLING_SSO_SECRET must be at least 32 characters",
         ),
         ({"BILLING_SSO_SECRET": "ab" * 20}, "BILLING_SSO_SECRET is too weak"),
+        ({"PLUGINS_SANDBOX_SKIP_LAYERS": "seccomp,namespaces"}, "PLUGINS_SANDBOX_SKIP_LAYERS names unknown layers"),
         (
             {"BILLING_SSO_SECRET": "dev-insecure-billing-sso-secret-0123456789"},
             "BILLING_SSO_SECRET is a public development",

@@ -499,6 +499,7 @@ def main(*, job_fd: int, prepared: Prepared, header: Mapping[str, Any]) -> None:
             timeout=timeout,
             memory_mb=int(header.get("memory_mb", 256)),
             uid=int(header.get("uid", 65534)),
+            skip=header.get("skip_layers", ()),
         )
         complete = layers_complete(layers)
         channel = Channel(sock, max_output)

@@ -56,6 +56,8 @@ class SandboxConfig:
     #: None: `<tmp>/skybot-sandbox-<uid>/forkserver-<hash of the sandbox and SDK code>.sock`.
     socket_path: str | None = None
     idle_seconds: float = 300.0
+    #: Layers switched off by the operator (see `confine.SKIPPABLE_LAYERS`).
+    skip_layers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,7 @@ class _Run:
             "uid": self.config.uid,
             "max_output_bytes": self.config.max_output_bytes,
             "require_complete": require_complete,
+            "skip_layers": list(self.config.skip_layers),
         }
         try:
             socket.send_fds(control, [protocol.encode(header)], [child_end.fileno()])
@@ -457,7 +460,7 @@ def _probe_package() -> bytes:
 def sandbox_status(config: SandboxConfig) -> SandboxStatus:
     """The layers a real child gets on this host (a built-in no-op runs once per process and
     config); raises SandboxError("unavailable") if the sandbox cannot start."""
-    key = (config.uid, config.memory_mb, socket_path(config))
+    key = (config.uid, config.memory_mb, config.skip_layers, socket_path(config))
     cached = _status_cache.get(key)
     if cached is not None:
         return cached

@@ -276,8 +276,18 @@ def _set_limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
 
 
-def confine(*, job_fd: int, prepared: Prepared, timeout: float, memory_mb: int, uid: int) -> dict[str, Any]:
-    """Apply every layer this machine allows; answer which applied (see `layers_complete`)."""
+#: Layers an operator may switch off (PLUGINS_SANDBOX_SKIP_LAYERS) where one misbehaves on a host, or to
+#: see how the platform behaves on an older kernel without it: the sandbox is then incomplete, and
+#: third-party plugins are refused unless PLUGINS_ALLOW_UNSANDBOXED.
+SKIPPABLE_LAYERS = ("landlock", "rlimits", "seccomp")
+
+
+def confine(
+    *, job_fd: int, prepared: Prepared, timeout: float, memory_mb: int, uid: int, skip: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Apply every layer this machine allows but those in `skip`; answer which applied (see
+    `layers_complete`)."""
+    skipped = frozenset(skip)
     layers: dict[str, Any] = {"namespaces": [], "uid": False, "rlimits": False, "landlock": 0, "seccomp": False}
     if prepared.devnull_fd >= 0:
         for std in (0, 1, 2):
@@ -309,30 +319,32 @@ def confine(*, job_fd: int, prepared: Prepared, timeout: float, memory_mb: int, 
         except OSError:
             layers["uid"] = False
 
-    try:
-        cpu = math.ceil(timeout) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        _set_limit(resource.RLIMIT_AS, vm_bytes + memory_mb * 1024 * 1024)
-        _set_limit(resource.RLIMIT_NPROC, 0)
-        _set_limit(resource.RLIMIT_FSIZE, 0)
-        _set_limit(resource.RLIMIT_NOFILE, 16)
-        _set_limit(resource.RLIMIT_CORE, 0)
-        _set_limit(resource.RLIMIT_MEMLOCK, 0)
-        _set_limit(resource.RLIMIT_MSGQUEUE, 0)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write over FSIZE fails (EFBIG) instead
-        layers["rlimits"] = True
-    except (OSError, ValueError):
-        layers["rlimits"] = False
+    if "rlimits" not in skipped:
+        try:
+            cpu = math.ceil(timeout) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            _set_limit(resource.RLIMIT_AS, vm_bytes + memory_mb * 1024 * 1024)
+            _set_limit(resource.RLIMIT_NPROC, 0)
+            _set_limit(resource.RLIMIT_FSIZE, 0)
+            _set_limit(resource.RLIMIT_NOFILE, 16)
+            _set_limit(resource.RLIMIT_CORE, 0)
+            _set_limit(resource.RLIMIT_MEMLOCK, 0)
+            _set_limit(resource.RLIMIT_MSGQUEUE, 0)
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write over FSIZE fails (EFBIG) instead
+            layers["rlimits"] = True
+        except (OSError, ValueError):
+            layers["rlimits"] = False
 
     no_new_privs = _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
-    if no_new_privs and prepared.ruleset_fd >= 0:
-        if _libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, prepared.ruleset_fd, 0) == 0:
-            layers["landlock"] = prepared.landlock
+    landlock_on = no_new_privs and prepared.ruleset_fd >= 0 and "landlock" not in skipped
+    if landlock_on and _libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, prepared.ruleset_fd, 0) == 0:
+        layers["landlock"] = prepared.landlock
+    if prepared.ruleset_fd >= 0:
         os.close(prepared.ruleset_fd)
 
-    if no_new_privs and prepared.seccomp is not None:
+    if no_new_privs and prepared.seccomp is not None and "seccomp" not in skipped:
         fprog = prepared.seccomp.fprog
         layers["seccomp"] = _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) == 0
     return layers

@@ -37,7 +37,7 @@ from typing import Any
 from . import protocol
 from .child import main as child_main
 from .child import preload
-from .confine import Prepared, prepare
+from .confine import SKIPPABLE_LAYERS, Prepared, prepare
 
 HEADER_MAX_BYTES = 16_384
 #: A connection must send its header within this time.
@@ -85,7 +85,15 @@ def parse_header(message: Any, *, is_root: bool) -> dict[str, Any]:
         "uid": uid,
         "max_output_bytes": max_output,
         "require_complete": bool(message.get("require_complete", True)),
+        "skip_layers": skip_layers(message.get("skip_layers", [])),
     }
+
+
+def skip_layers(value: Any) -> list[str]:
+    """The layers an operator switched off (PLUGINS_SANDBOX_SKIP_LAYERS), checked against the names."""
+    if not isinstance(value, list) or not all(isinstance(name, str) and name in SKIPPABLE_LAYERS for name in value):
+        raise ValueError(f"skip_layers must name some of {', '.join(SKIPPABLE_LAYERS)}")
+    return sorted(set(value))
 
 
 class ForkServer:

@@ -35,6 +35,7 @@ def sandbox_config(*, timeout_seconds: float | None = None) -> SandboxConfig:
         memory_mb=settings.PLUGINS_MEMORY_MB,
         uid=settings.PLUGINS_SANDBOX_UID,
         socket_path=settings.PLUGINS_SANDBOX_SOCKET or None,
+        skip_layers=tuple(settings.PLUGINS_SANDBOX_SKIP_LAYERS),
     )
 
 

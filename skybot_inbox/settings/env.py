@@ -230,6 +230,14 @@ PLUGINS_MEMORY_MB: int = env.int("PLUGINS_MEMORY_MB", default=256)
 PLUGINS_SANDBOX_UID: int = env.int("PLUGINS_SANDBOX_UID", default=65534)
 # The fork server's unix socket (one per host); empty: a name in the temporary directory.
 PLUGINS_SANDBOX_SOCKET: str = env.str("PLUGINS_SANDBOX_SOCKET", default="")
+# Sandbox layers to switch off (comma list of landlock, rlimits, seccomp): for a host where one
+# misbehaves, or to see the platform as on an older kernel. The sandbox is then incomplete.
+PLUGINS_SANDBOX_SKIP_LAYERS: list[str] = env.list("PLUGINS_SANDBOX_SKIP_LAYERS", default=[])
+if unknown_layers := set(PLUGINS_SANDBOX_SKIP_LAYERS) - {"landlock", "rlimits", "seccomp"}:  # confine.SKIPPABLE_LAYERS
+    raise ImproperlyConfigured(
+        f"PLUGINS_SANDBOX_SKIP_LAYERS names unknown layers: {', '.join(sorted(unknown_layers))} "
+        "(known: landlock, rlimits, seccomp)."
+    )
 PLUGINS_MAX_PACKAGE_BYTES: int = env.int("PLUGINS_MAX_PACKAGE_BYTES", default=1_000_000)
 PLUGINS_STORAGE_BYTES: int = env.int("PLUGINS_STORAGE_BYTES", default=64_000)
 # An installation whose runs fail this many times in a row is switched off (its admins are told).
