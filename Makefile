@@ -105,3 +105,7 @@ bench-analytics: $(STAMP)
 .PHONY: bench-webhook-forgery
 bench-webhook-forgery: $(STAMP)
 	$(BIN)/python bench/webhook_forgery/run.py $(BENCH_ARGS)
+
+.PHONY: bench-marketplace
+bench-marketplace: $(STAMP)
+	$(BIN)/python bench/marketplace/run.py $(BENCH_ARGS)

@@ -16,11 +16,11 @@ from rest_framework.exceptions import ValidationError
 from accounts.models import ApiKey, ApiKeyUsageDay, AuditLog, Role, User
 from accounts.principals import Principal
 from accounts.scoping import tenant_row, tenant_rows
-from core.filters import IdFilter, IsoDateTimeFilter, parse_id
+from core.filters import IdFilter, IsoDateTimeFilter, StrictBooleanFilter, parse_id
 
 
 class ApiKeyFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter(help_text="Only active (true) or only revoked (false) keys.")
+    is_active = StrictBooleanFilter(help_text="Only active (true) or only revoked (false) keys.")
 
     class Meta:
         model = ApiKey

@@ -42,6 +42,18 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """`true`/`false` (or 1/0) in the query string; anything else is a 400 (django-filter's
+    BooleanFilter quietly ignores a value it cannot read)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [(value, value) for value in ("true", "false", "True", "False", "1", "0")])
+        kwargs.setdefault("coerce", lambda value: value in ("true", "True", "1"))
+        kwargs.setdefault("empty_value", None)
+        super().__init__(*args, **kwargs)
+
+
 class _UtcIsoDateTimeField(IsoDateTimeField):
     default_error_messages = {"overflow": "Datetime value out of range."}
 

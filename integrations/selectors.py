@@ -12,7 +12,7 @@ from accounts.models import Account
 from accounts.principals import Principal
 from accounts.scoping import tenant_rows
 from agents.models import AgentExecution, ExecutionStatus
-from core.filters import filter_queryset
+from core.filters import StrictBooleanFilter, filter_queryset
 from inbox.models import Lead
 from integrations.models import DeliveryStatus, EndpointSource, EventDelivery, WebhookEndpoint
 
@@ -22,7 +22,7 @@ POLL_LIMIT = 100
 
 class WebhookEndpointFilter(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(choices=EndpointSource.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = WebhookEndpoint

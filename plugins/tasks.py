@@ -8,7 +8,7 @@ from celery import shared_task
 from django.core.mail import send_mail
 
 from accounts.selectors import account_admin_emails
-from plugins.models import PluginInstallation
+from plugins.models import DisabledReason, PluginInstallation, PluginVersion
 from plugins.sandbox import SandboxError
 
 logger = structlog.get_logger(__name__)
@@ -36,7 +36,8 @@ def run_lifecycle_hook(installation_id: int, hook: str) -> None:
 
 @shared_task(name="plugins.tasks.notify_installation_disabled")
 def notify_installation_disabled(installation_id: int) -> None:
-    """Email the tenant's CLIENT_ADMINs that a plugin was switched off because its runs failed."""
+    """Email the tenant's CLIENT_ADMINs that a plugin was switched off: its runs kept failing, or
+    staff withdrew (yanked) the version it ran."""
     installation = PluginInstallation.objects.select_related("account", "plugin").filter(pk=installation_id).first()
     if installation is None or installation.is_active:
         return
@@ -44,14 +45,24 @@ def notify_installation_disabled(installation_id: int) -> None:
     if not recipients:
         return
     plugin = installation.plugin
+    if installation.disabled_reason == DisabledReason.YANKED:
+        version = PluginVersion.objects.only("version", "status_reason").get(pk=installation.version_id)
+        why = f"its version {version.version} was withdrawn by SkyBot staff: {version.status_reason}"
+        remedy = (
+            "Update it to a published version from Settings > Plugins (or POST /api/v1/plugins/"
+            f"{plugin.plugin_id}/upgrade), or uninstall it.\n"
+        )
+    else:
+        why = f"its last {installation.consecutive_failures} runs failed"
+        remedy = (
+            "Look at the failed runs in the agent's executions, then turn the plugin back on (Settings > Plugins, "
+            f"or PATCH /api/v1/plugins/installed/{plugin.plugin_id} with is_active: true).\n"
+        )
     send_mail(
         subject=f"Plugin switched off: {plugin.name}",
         message=(
             f"SkyBot Inbox switched off the plugin {plugin.name} ({plugin.plugin_id}) in {installation.account.name}:\n"
-            f"its last {installation.consecutive_failures} runs failed.\n\n"
-            "Conversations its agents held went to your team. Look at the failed runs in the agent's executions, "
-            "then turn the plugin back on (PATCH /api/v1/plugins/installed/"
-            f"{plugin.plugin_id} with is_active: true).\n"
+            f"{why}.\n\nConversations its agents held go to your team. {remedy}"
         ),
         from_email=None,
         recipient_list=recipients,

@@ -42,6 +42,7 @@ urlpatterns = [
     path("leads/", include("inbox.web.leads_urls")),
     path("agents/", include("plugins.web.urls")),  # a plugin agent's "Try it", beside the agent's pages
     path("agents/", include("agents.web.urls")),
+    path("marketplace/", include("plugins.web.marketplace_urls")),
     path("settings/", include("skybot_inbox.web.settings_urls")),
     path("developers/", include("integrations.web.urls")),
     path("", shell.home, name="home"),

@@ -23,6 +23,7 @@ from accounts.models import Account, Plan, Role
 from accounts.services.audit import RequestContext
 from accounts.services.tenants import account_create, account_deactivate, account_update
 from core.exceptions import Forbidden, NotFound
+from core.filters import StrictBooleanFilter
 from core.openapi import error_responses
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer as BaseInputSerializer
@@ -46,7 +47,7 @@ class AccountOutputSerializer(serializers.Serializer[Any]):
 
 
 class AccountFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
     plan = django_filters.ChoiceFilter(choices=Plan.choices)
     q = django_filters.CharFilter(method="search", help_text="Part of the name or slug.")
 

@@ -22,7 +22,7 @@ from accounts.apis.base import TenantApi
 from accounts.models import Account, Role, User
 from accounts.services.audit import RequestContext
 from accounts.services.users import user_create, user_delete, user_update
-from core.filters import IdFilter
+from core.filters import IdFilter, StrictBooleanFilter
 from core.openapi import error_response, error_responses
 from core.pagination import CursorPagination
 from core.serializers import InputSerializer as BaseInputSerializer
@@ -62,7 +62,7 @@ class UserPagination(CursorPagination):
 class UserFilter(django_filters.FilterSet):
     account = IdFilter(field_name="account_id", help_text="Account id (SUPER_ADMIN).")
     role = django_filters.ChoiceFilter(choices=Role.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
     email = django_filters.CharFilter(field_name="email", lookup_expr="icontains", help_text="Part of the email.")
 
     class Meta:

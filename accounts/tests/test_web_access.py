@@ -188,7 +188,7 @@ def test_an_open_session_of_a_deactivated_person_is_signed_out(visit, account, c
 
 # URL prefixes of the signed-in web UI (every tenant area). Sign-in pages, the admin, the API and the
 # provider webhooks have their own authentication.
-WEB_AREAS = ("inbox/", "leads/", "agents/", "settings/", "developers/")
+WEB_AREAS = ("inbox/", "leads/", "agents/", "settings/", "developers/", "marketplace/")
 
 
 def _views(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

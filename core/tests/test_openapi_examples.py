@@ -43,8 +43,11 @@ from integrations.services.webhooks import MAX_ENDPOINTS_PER_ACCOUNT, webhook_en
 from integrations.services.zapier import zapier_hook_subscribe
 from integrations.tests.factories import WebhookEndpointFactory
 from plugins.apis import examples as plugin_examples
+from plugins.models import Plugin, PluginVersion
 from plugins.services.installations import plugin_install
-from plugins.services.packages import plugin_publish
+from plugins.services.packages import plugin_upload
+from plugins.services.reviews import review_create
+from plugins.services.versions import version_yank
 from plugins.tests.conftest import build_package, manifest
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +168,12 @@ CALLS = [
     Call("plugins_install", target=lambda w: "clinic-faq"),
     Call("plugins_uninstall", target=lambda w: "faq-answerer"),
     Call("plugins_execute", target=lambda w: "faq-answerer"),
+    Call("plugins_upgrade", target=lambda w: _with_an_upgrade(w) and "faq-answerer"),
+    Call("plugins_reviews_list", target=lambda w: _with_a_review(w) and "faq-answerer"),
+    Call("plugins_reviews_create", target=lambda w: "faq-answerer"),
+    Call("plugins_reviews_update", target=lambda w: _with_a_review(w) and "faq-answerer"),
+    Call("plugins_reviews_destroy", target=lambda w: _with_a_review(w) and "faq-answerer"),
+    Call("admin_plugins_versions_update", caller="staff", target=lambda w: ("faq-answerer", "1.0.0")),
 ]
 
 
@@ -278,8 +287,8 @@ def world(
         account=account, actor=Principal.platform_key(), target_url=receiver_url, event="new_lead"
     ).endpoint
     # two plugins published (their code runs in the real sandbox), one of them installed
-    plugin_publish(data=build_package(_faq_manifest()), actor=None)
-    plugin_publish(data=build_package(_faq_manifest(id="clinic-faq", name="Clinic FAQ")), actor=None)
+    plugin_upload(data=build_package(_faq_manifest()), actor=None, publish=True)
+    plugin_upload(data=build_package(_faq_manifest(id="clinic-faq", name="Clinic FAQ")), actor=None, publish=True)
     plugin_install(
         account=account,
         plugin_id="faq-answerer",
@@ -336,9 +345,33 @@ def _example(media: dict[str, Any], name: str | None = None) -> Any:
     return chosen[0]
 
 
-def _path(op: Operation, target: Callable[[World], int | str] | None, world: World) -> str:
-    """The operation's path with its one parameter (`{id}`, `{plugin_id}`) filled in."""
-    return re.sub(r"\{[^}]+\}", str(target(world)), op.path) if target else op.path
+def _path(op: Operation, target: Callable[[World], Any] | None, world: World) -> str:
+    """The operation's path with its parameters (`{id}`, `{plugin_id}`...) filled in: a tuple fills
+    them in order, one value fills each."""
+    if target is None:
+        return op.path
+    value = target(world)
+    values = iter(value if isinstance(value, tuple) else ())
+    return re.sub(r"\{[^}]+\}", lambda _: str(next(values)) if isinstance(value, tuple) else str(value), op.path)
+
+
+def _with_an_upgrade(world: World) -> bool:
+    """faq-answerer 1.1.0 published, asking for `leads:write` as well (the upgrade example)."""
+    upgraded = _faq_manifest(version="1.1.0", permissions=[*plugin_examples.PERMISSIONS, "leads:write"])
+    plugin_upload(data=build_package(upgraded), actor=None, publish=True)
+    return True
+
+
+def _with_a_review(world: World) -> bool:
+    """The tenant's review of faq-answerer, written by its admin."""
+    review_create(
+        account=world.account,
+        plugin=Plugin.objects.get(plugin_id="faq-answerer"),
+        rating=5,
+        text=plugin_examples.REVIEW["text"],
+        actor=Principal.for_user(world.admin),
+    )
+    return True
 
 
 def _call(op: Operation, call: Call, world: World) -> Any:
@@ -463,7 +496,7 @@ BLOCKED_URL = "http://169.254.169.254/latest/meta-data/"
 
 
 # A bad request per operation whose documented 400 names specific fields: (caller, target, query, body).
-BAD_INPUT: dict[str, tuple[str, Callable[[World], int | str] | None, str, Callable[[World], dict[str, Any]]]] = {
+BAD_INPUT: dict[str, tuple[str, Callable[[World], Any] | None, str, Callable[[World], dict[str, Any]]]] = {
     "admin_accounts_list": ("staff", None, "plan=gold", lambda w: {}),
     "admin_accounts_create": ("staff", None, "", lambda w: {"name": "Acme again", "slug": "acme"}),
     "admin_accounts_partial_update": ("staff", lambda w: w.account.pk, "", lambda w: {"plan": "gold"}),
@@ -553,6 +586,21 @@ BAD_INPUT: dict[str, tuple[str, Callable[[World], int | str] | None, str, Callab
         lambda w: {"config": {**plugin_examples.CONFIG, "min_score": 2}},
     ),
     "plugins_execute": ("admin", lambda w: "faq-answerer", "", lambda w: {}),
+    "plugins_list": ("admin", None, "sort=price", lambda w: {}),
+    "plugins_upgrade": (
+        "admin",
+        lambda w: _with_an_upgrade(w) and "faq-answerer",
+        "",
+        lambda w: {"accept_permissions": ["leads:write"], "config": {"min_score": 2}},
+    ),
+    "plugins_reviews_create": ("admin", lambda w: "faq-answerer", "", lambda w: {"rating": 6}),
+    "plugins_reviews_update": ("admin", lambda w: _with_a_review(w) and "faq-answerer", "", lambda w: {"rating": 0}),
+    "admin_plugins_versions_update": (
+        "staff",
+        lambda w: ("faq-answerer", "1.0.0"),
+        "",
+        lambda w: {"status": "shipped"},
+    ),
 }
 
 
@@ -610,7 +658,7 @@ def _pending_report(world: World) -> int:
 
 # A conflict per operation whose documented 409 names a specific code: how to cause it (answering
 # the path's `{id}`), the body, and the caller.
-CONFLICTS: dict[str, tuple[Callable[[World], int | str], Callable[[World], dict[str, Any]], str]] = {
+CONFLICTS: dict[str, tuple[Callable[[World], Any], Callable[[World], dict[str, Any]], str]] = {
     "conversations_messages_send": (_close_the_window, lambda w: {"text": "Are you still there?"}, "admin"),
     "conversations_handoff": (lambda w: w.conversation.pk, lambda w: {}, "admin"),
     "api_keys_rotate": (_revoked_key, lambda w: {}, "admin"),
@@ -633,7 +681,23 @@ CONFLICTS: dict[str, tuple[Callable[[World], int | str], Callable[[World], dict[
         "key",
     ),
     "plugins_install": (lambda w: "faq-answerer", lambda w: {"config": plugin_examples.CONFIG}, "admin"),
+    "plugins_upgrade": (lambda w: _with_an_upgrade(w) and "faq-answerer", lambda w: {}, "admin"),
+    "plugins_reviews_create": (lambda w: _with_a_review(w) and "faq-answerer", lambda w: {"rating": 4}, "admin"),
+    "admin_plugins_versions_update": (
+        lambda w: _yanked(w) and ("faq-answerer", "1.0.0"),
+        lambda w: {"status": "published"},
+        "staff",
+    ),
 }
+
+
+def _yanked(world: World) -> bool:
+    version_yank(
+        version=PluginVersion.objects.get(plugin__plugin_id="faq-answerer", version="1.0.0"),
+        reason="Broken.",
+        actor=None,
+    )
+    return True
 
 
 @pytest.mark.parametrize("operation_id", sorted(CONFLICTS))

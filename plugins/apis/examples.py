@@ -1,5 +1,5 @@
-"""Example requests and answers of the plugins API: publishing and switching plugins (staff), the
-catalogue, and a tenant's installations.
+"""Example requests and answers of the plugins API: uploading, reviewing and switching plugins
+(staff), the catalogue, a tenant's installations and its reviews.
 
 The same imaginary tenant as `accounts/apis/examples.py` (a dental clinic in Lisbon, account 12)
 installs `faq-answerer` by SkyBot Labs. `core/tests/test_openapi_examples.py` publishes a plugin with
@@ -12,7 +12,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiExample
 
-from core.openapi import example_request, example_response
+from core.openapi import example_page, example_request, example_response
 
 # --- the plugin ---------------------------------------------------------------------------------
 
@@ -80,8 +80,13 @@ PLUGIN: dict[str, Any] = {
     "description": DESCRIPTION,
     "category": "SUPPORT",
     "homepage": HOMEPAGE,
+    "icon_url": "/marketplace/faq-answerer/files/icon.svg",
     "is_verified": True,
     "is_enabled": True,
+    "price": None,
+    "installs": 214,
+    "rating": {"average": 4.6, "count": 38},
+    "published_at": "2026-03-02T10:15:00Z",
     "version": "1.0.0",
     "permissions": PERMISSIONS_IN_WORDS,
     "config_schema": CONFIG_SCHEMA,
@@ -96,6 +101,7 @@ PLUGIN_PUBLISH = [
         value={
             "package": "faq-answerer-1.1.0.zip",
             "changelog": "Forgives more typos; keywords match with or without accents.",
+            "publish": True,
         },
         summary="Request",
         request_only=True,
@@ -112,8 +118,25 @@ PLUGIN_ADMIN_UPDATE = [
 
 # --- catalogue ----------------------------------------------------------------------------------
 
-PLUGIN_LIST = [example_response(PLUGIN)]  # one item: the list view answers a plain array of them
-PLUGIN_DETAIL = [example_response(PLUGIN)]
+PLUGIN_LIST = [example_response(example_page(PLUGIN, path="/api/v1/plugins"))]
+VERSIONS = [
+    {
+        "version": "1.0.0",
+        "changelog": "First release: answers from your list, hands over when unsure.",
+        "published_at": "2026-03-02T10:15:00Z",
+        "permissions": PERMISSIONS,
+    }
+]
+PLUGIN_DETAIL = [
+    example_response(
+        {
+            **PLUGIN,
+            "versions": VERSIONS,
+            "rating_histogram": {"5": 27, "4": 8, "3": 2, "2": 1, "1": 0},
+            "installed": True,
+        }
+    )
+]
 
 # --- a tenant's installations -------------------------------------------------------------------
 
@@ -145,6 +168,7 @@ INSTALLATION: dict[str, Any] = {
     "is_active": True,
     "disabled_reason": "",
     "consecutive_failures": 0,
+    "update_available": None,
     "created_at": "2026-05-14T09:30:12.402118Z",
 }
 INSTALLED_LIST = [example_response(INSTALLATION)]  # one item: the list view answers a plain array of them
@@ -158,6 +182,53 @@ INSTALL = [
     example_request({"config": {**CONFIG, "deepl_api_key": "f63c02c5-f056-4a0d-a0b3-2f1c0a8e4b7e:fx"}}),
     example_response(INSTALLATION, status=201),
 ]
+UPGRADE = [
+    example_request({"accept_permissions": ["leads:write"]}),
+    example_response(
+        {
+            **INSTALLATION,
+            "version": "1.1.0",
+            "permissions": [
+                *PERMISSIONS_IN_WORDS,
+                {"permission": "leads:write", "description": "Update the contact's lead: status, score, notes."},
+            ],
+        }
+    ),
+]
+
+# --- reviews ------------------------------------------------------------------------------------
+
+REVIEW: dict[str, Any] = {
+    "id": 41,
+    "rating": 5,
+    "text": "Answers half of our WhatsApp questions before we open. Setting up the questions took ten minutes.",
+    "author": "Marta S.",
+    "version": "1.0.0",
+    "is_yours": True,
+    "created_at": "2026-05-20T17:02:44.118204Z",
+    "edited_at": None,
+}
+REVIEWS_LIST = [example_response(example_page(REVIEW, path="/api/v1/plugins/faq-answerer/reviews"))]
+REVIEW_CREATE = [
+    example_request({"rating": 5, "text": REVIEW["text"]}),
+    example_response(REVIEW, status=201),
+]
+REVIEW_UPDATE = [
+    example_request({"rating": 4, "text": "Still great; it once answered a price question with the opening hours."}),
+    example_response(
+        {
+            **REVIEW,
+            "rating": 4,
+            "text": "Still great; it once answered a price question with the opening hours.",
+            "edited_at": "2026-06-02T08:11:09.550327Z",
+        }
+    ),
+]
+VERSION_REVIEW = [
+    example_request({"status": "yanked", "reason": "Sends customers' messages to a host its manifest does not name."}),
+    example_response({**PLUGIN, "version": "1.0.0"}),
+]
+
 EXECUTE = [
     example_request(
         {"message": "A que horas abrem ao sábado?", "metadata": {"contact": {"name": "João Silva"}}},

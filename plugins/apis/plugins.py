@@ -1,5 +1,6 @@
-"""Plugins API under /api/v1: staff publish packages and switch plugins off platform-wide; tenants
-list the catalogue, install (CLIENT_ADMIN), configure, try and uninstall plugins.
+"""Plugins API under /api/v1: staff upload packages, review their versions and switch plugins off
+platform-wide; tenants browse the catalogue, install (CLIENT_ADMIN), configure, upgrade, try,
+review and uninstall plugins.
 
 Tenant routes act in the caller's tenant; platform staff name one with `?account=<id>` (and
 `account` in an install body). Another tenant's installation answers the same 404 as none.
@@ -12,27 +13,49 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from skybot_plugin_sdk.manifest import secret_fields
-from skybot_plugin_sdk.types import PERMISSIONS
 
 from accounts.apis.base import TenantApi
 from accounts.models import Role
 from accounts.services.audit import RequestContext, audit_log_record
 from agents.models import AgentCategory
 from core.exceptions import ApplicationError, NotFound
-from core.openapi import error_response, error_responses
+from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
+from core.pagination import CursorPagination
 from core.serializers import InputSerializer
 from plugins.apis import examples
-from plugins.models import Plugin, PluginInstallation, PluginVersion
-from plugins.selectors import newest_published, plugins_with_versions
-from plugins.services.installations import plugin_install, plugin_installation_update, plugin_uninstall
-from plugins.services.packages import plugin_publish
+from plugins.models import Plugin, PluginInstallation, PluginReview, PluginVersion, VersionStatus
+from plugins.selectors import (
+    SORTS,
+    available_upgrade,
+    catalogue,
+    catalogue_sort,
+    icon_url,
+    installations_with_versions,
+    newest_published,
+    permission_words,
+    plugins_with_versions,
+    published_plugin,
+    published_versions,
+    rating_histogram,
+    reviewer_name,
+    visible_reviews,
+)
+from plugins.services.installations import (
+    plugin_install,
+    plugin_installation_update,
+    plugin_uninstall,
+    plugin_upgrade,
+)
+from plugins.services.packages import plugin_upload
+from plugins.services.reviews import review_create, review_delete, review_update
 from plugins.services.runs import plugin_try
+from plugins.services.versions import version_publish, version_reject, version_yank
 
 ADMIN_WRITES: dict[str, str] = {
     "GET": Role.VIEWER,
@@ -54,12 +77,6 @@ CONFIG_REFUSED = error_response(
 )
 
 
-def permission_words(permission: str) -> str:
-    if permission.startswith("http:"):
-        return f"Call {permission.removeprefix('http:')} over HTTPS or HTTP, through the platform."
-    return PERMISSIONS.get(permission, permission)
-
-
 class PermissionSerializer(serializers.Serializer[Any]):
     permission = serializers.CharField()
     description = serializers.CharField(help_text="What it lets the plugin do, in words.")
@@ -72,15 +89,30 @@ def _permissions(permissions: list[str]) -> list[dict[str, str]]:
     return [{"permission": p, "description": permission_words(p)} for p in permissions]
 
 
+class RatingSerializer(serializers.Serializer[Any]):
+    average = serializers.FloatField(source="rating_average", min_value=0, max_value=5, help_text="0 when unrated.")
+    count = serializers.IntegerField(source="review_count", help_text="Reviews counted (staff-hidden ones are not).")
+
+    class Meta:
+        ref_name = "PluginRating"
+
+
 class PluginSerializer(serializers.Serializer[Any]):
     plugin_id = serializers.SlugField()
     name = serializers.CharField()
     author = serializers.CharField()
-    description = serializers.CharField()
+    description = serializers.CharField(help_text="Markdown.")
     category = serializers.ChoiceField(choices=AgentCategory.choices)
     homepage = serializers.CharField()
-    is_verified = serializers.BooleanField()
+    icon_url = serializers.SerializerMethodField(help_text="Its icon, for signed-in people of the web app.")
+    is_verified = serializers.BooleanField(help_text="Staff checked who the author is.")
     is_enabled = serializers.BooleanField(help_text="False: staff switched it off for every tenant.")
+    price = serializers.DecimalField(
+        max_digits=8, decimal_places=2, allow_null=True, help_text="Per month; null means free."
+    )
+    installs = serializers.IntegerField(source="downloads", help_text="Tenants that have it installed now.")
+    rating = RatingSerializer(source="*")
+    published_at = serializers.DateTimeField(allow_null=True, help_text="When its first version was published.")
     version = serializers.SerializerMethodField(help_text="The newest published version.")
     permissions = serializers.SerializerMethodField()
     config_schema = serializers.SerializerMethodField(help_text="JSON Schema an install's `config` must satisfy.")
@@ -90,6 +122,9 @@ class PluginSerializer(serializers.Serializer[Any]):
 
     def _newest(self, plugin: Plugin) -> PluginVersion | None:
         return newest_published(plugin)  # from `plugins_with_versions` when listed: no query
+
+    def get_icon_url(self, plugin: Plugin) -> str | None:
+        return icon_url(plugin)
 
     def get_version(self, plugin: Plugin) -> str | None:
         newest = self._newest(plugin)
@@ -104,6 +139,54 @@ class PluginSerializer(serializers.Serializer[Any]):
         return dict(newest.manifest.get("config_schema") or {}) if newest else {}
 
 
+class VersionSerializer(serializers.Serializer[Any]):
+    version = serializers.CharField()
+    changelog = serializers.CharField()
+    published_at = serializers.DateTimeField()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "PluginVersionSummary"
+
+    def get_permissions(self, version: PluginVersion) -> list[str]:
+        return version.permissions
+
+
+class PluginDetailSerializer(PluginSerializer):
+    versions = serializers.SerializerMethodField(help_text="Published versions, newest first, with changelogs.")
+    rating_histogram = serializers.SerializerMethodField(help_text='Reviews per number of stars: {"5": 12, ...}.')
+    installed = serializers.SerializerMethodField(help_text="The caller's tenant has it installed.")
+
+    class Meta:
+        ref_name = "PluginDetail"
+
+    def get_versions(self, plugin: Plugin) -> list[dict[str, Any]]:
+        return list(VersionSerializer(published_versions(plugin), many=True).data)
+
+    def get_rating_histogram(self, plugin: Plugin) -> dict[str, int]:
+        return {str(stars): n for stars, n in rating_histogram(plugin).items()}
+
+    def get_installed(self, plugin: Plugin) -> bool:
+        account = self.context.get("account")
+        return account is not None and PluginInstallation.objects.filter(account=account, plugin=plugin).exists()
+
+
+class UpgradeSerializer(serializers.Serializer[Any]):
+    version = serializers.CharField(source="version.version")
+    changelog = serializers.CharField(source="version.changelog")
+    added_permissions = serializers.SerializerMethodField()
+    removed_permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "PluginUpgrade"
+
+    def get_added_permissions(self, upgrade: Any) -> list[dict[str, str]]:
+        return _permissions(upgrade.added_permissions)
+
+    def get_removed_permissions(self, upgrade: Any) -> list[dict[str, str]]:
+        return _permissions(upgrade.removed_permissions)
+
+
 class InstallationSerializer(serializers.Serializer[Any]):
     plugin_id = serializers.SlugField(source="plugin.plugin_id")
     name = serializers.CharField(source="plugin.name")
@@ -116,10 +199,19 @@ class InstallationSerializer(serializers.Serializer[Any]):
     is_active = serializers.BooleanField()
     disabled_reason = serializers.CharField()
     consecutive_failures = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    update_available = serializers.SerializerMethodField(
+        help_text="The newest published version when it is not the installed one, with the permissions it "
+        "would add (to accept when upgrading) and drop; null when up to date."
+    )
+    created_at = serializers.DateTimeField(help_text="When it was installed.")
 
     class Meta:
         ref_name = "PluginInstallation"
+
+    @extend_schema_field(UpgradeSerializer(allow_null=True))
+    def get_update_available(self, installation: PluginInstallation) -> dict[str, Any] | None:
+        upgrade = available_upgrade(installation)
+        return dict(UpgradeSerializer(upgrade).data) if upgrade is not None else None
 
     def get_secret_fields(self, installation: PluginInstallation) -> list[str]:
         schema = installation.version.manifest.get("config_schema") or {}
@@ -130,11 +222,24 @@ class InstallationSerializer(serializers.Serializer[Any]):
 
 
 def _installations(queryset: QuerySet[PluginInstallation]) -> QuerySet[PluginInstallation]:
-    return queryset.select_related("plugin", "template").defer("version__package").select_related("version")
+    return installations_with_versions(
+        queryset.select_related("plugin", "template").defer("version__package").select_related("version")
+    )
 
 
 class _PluginApi(TenantApi):
     required_roles = ADMIN_WRITES
+
+    def acting_account(self, request: Request) -> Any:
+        """The tenant acted in: the caller's own; platform staff name one with `?account=<id>`."""
+        account = request.query_params.get("account", "")
+        if self.principal.is_platform and not account.isdigit():
+            raise ApplicationError(
+                "Platform staff must name the tenant.",
+                code="validation_error",
+                details={"account": ["Required for platform staff (?account=<id>)."]},
+            )
+        return self.account_for_create(int(account) if self.principal.is_platform else None)
 
     def installation(self, request: Request, plugin_id: str) -> PluginInstallation:
         """The caller's tenant's installation of `plugin_id`: one 404 for none and another tenant's."""
@@ -163,18 +268,27 @@ class AdminPluginPublishApi(TenantApi):
 
     @extend_schema(
         operation_id="admin_plugins_publish",
-        summary="Publish a plugin package (staff)",
+        summary="Upload a plugin package (staff)",
         description=(
             "Multipart field `package`: the zip made by `skybot-plugin pack`. It is checked (size cap, zip "
             "safety, the manifest, the files it names, and that its entrypoint loads in the sandbox) and "
-            "stored with its SHA-256. A broken package gets one 400 whose `details.package` lists every "
-            "problem; nothing is stored. Sending the same bytes again is safe: it answers the stored version "
-            "(201 again, nothing new stored); other bytes under a version already published get 409."
+            "stored with its SHA-256 as a version pending review (`publish=true` publishes it at once). A "
+            "broken package gets one 400 whose `details.package` lists every problem; nothing is stored. "
+            "Sending the same bytes again is safe: it answers the stored version (201 again, nothing new "
+            "stored); other bytes under a version number already stored get 409. The answer is the plugin "
+            "as tenants see it (`version`: its newest published one, null while none is)."
         ),
         request={
             "multipart/form-data": inline_serializer(
                 "PluginPublishInput",
-                {"package": serializers.FileField(), "changelog": serializers.CharField(required=False)},
+                {
+                    "package": serializers.FileField(),
+                    "changelog": serializers.CharField(required=False),
+                    "publish": serializers.BooleanField(
+                        required=False,
+                        help_text="true: publish at once; otherwise the version waits for review in Django admin.",
+                    ),
+                },
             )
         },
         examples=examples.PLUGIN_PUBLISH,
@@ -211,10 +325,20 @@ class AdminPluginPublishApi(TenantApi):
                 details={"package": [f"The package is larger than {settings.PLUGINS_MAX_PACKAGE_BYTES} bytes."]},
             )
         changelog = str(request.data.get("changelog", ""))[:10_000]
-        version = plugin_publish(
-            data=upload.read(), actor=self.principal, context=RequestContext.from_request(request), changelog=changelog
+        publish = str(request.data.get("publish", "")).lower()
+        if publish not in ("", "true", "false", "1", "0"):
+            raise ApplicationError(
+                "`publish` is true or false.", code="validation_error", details={"publish": ["Must be true or false."]}
+            )
+        version = plugin_upload(
+            data=upload.read(),
+            actor=self.principal,
+            context=RequestContext.from_request(request),
+            changelog=changelog,
+            publish=publish in ("true", "1"),
         )
-        return Response(PluginSerializer(version.plugin).data, status=status.HTTP_201_CREATED)
+        plugin = plugins_with_versions(Plugin.objects.filter(pk=version.plugin_id)).get()
+        return Response(PluginSerializer(plugin).data, status=status.HTTP_201_CREATED)
 
 
 class AdminPluginDetailApi(TenantApi):
@@ -263,32 +387,62 @@ class AdminPluginDetailApi(TenantApi):
 # --- catalogue ----------------------------------------------------------------------------------------
 
 
+class CataloguePagination(CursorPagination):
+    page_size = 24
+    # DRF places the cursor on the first sort field and skips ties by offset, up to this many; many
+    # plugins share a value (0 installs, unrated), and the catalogue is small enough to skip them all.
+    offset_cutoff = 100_000
+
+    def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
+        return SORTS[catalogue_sort(request.query_params)]
+
+
 class PluginListApi(TenantApi):
     @extend_schema(
         operation_id="plugins_list",
-        summary="List published plugins",
-        description="By name. The marketplace's filters and sorting come with the marketplace.",
-        responses={200: PluginSerializer(many=True), **error_responses()},
+        summary="Browse the published plugins",
+        description=(
+            "The marketplace: published plugins, most installed first unless `sort` says otherwise, 24 a page. "
+            "A bad filter value is a 400 naming it."
+        ),
+        parameters=[
+            OpenApiParameter("category", str, enum=AgentCategory.values),
+            OpenApiParameter("q", str, description="Name or description contains this text."),
+            OpenApiParameter("verified", bool, description="Only plugins whose author staff verified."),
+            OpenApiParameter("free", bool, description="true: free plugins only; false: paid ones only."),
+            OpenApiParameter("sort", str, enum=list(SORTS), description="installs (default), rating, newest, name."),
+            *PAGE_PARAMETERS,
+        ],
+        responses={
+            200: page_of(PluginSerializer, "PluginPage"),
+            **error_responses(
+                400, field_errors={"sort": ["Select a valid choice. price is not one of the available choices."]}
+            ),
+        },
         examples=examples.PLUGIN_LIST,
     )
     def get(self, request: Request) -> Response:
-        plugins = plugins_with_versions(Plugin.objects.filter(is_published=True).order_by("name", "id"))
-        return Response(PluginSerializer(plugins, many=True).data)
+        return self.paginated(
+            catalogue(filters=request.query_params), PluginSerializer, pagination_class=CataloguePagination
+        )
 
 
 class PluginDetailApi(TenantApi):
     @extend_schema(
         operation_id="plugins_retrieve",
         summary="Show a plugin",
-        description="Its newest published version, the permissions it asks for in words, its config schema.",
-        responses={200: PluginSerializer, **error_responses(404)},
+        description=(
+            "Its newest published version, the permissions it asks for in words, its config schema, every "
+            "published version with its changelog, the rating summary, and whether the caller's tenant has it."
+        ),
+        responses={200: PluginDetailSerializer, **error_responses(404)},
         examples=examples.PLUGIN_DETAIL,
     )
     def get(self, request: Request, plugin_id: str) -> Response:
-        plugin = Plugin.objects.filter(plugin_id=plugin_id, is_published=True).first()
+        plugin = published_plugin(plugin_id)
         if plugin is None:
             raise NotFound("No such plugin.")
-        return Response(PluginSerializer(plugin).data)
+        return Response(PluginDetailSerializer(plugin, context={"account": self.principal.account}).data)
 
 
 # --- a tenant's installations --------------------------------------------------------------------------
@@ -455,9 +609,274 @@ class ExecuteApi(_PluginApi):
         return Response(plugin_try(installation=installation, message=data["message"], metadata=data["metadata"]))
 
 
+class UpgradeApi(_PluginApi):
+    class InputSerializer(InputSerializer):
+        accept_permissions = serializers.ListField(
+            child=serializers.CharField(max_length=300),
+            required=False,
+            default=list,
+            max_length=50,
+            help_text="Each permission the new version adds, accepted by name (see `update_available`).",
+        )
+        config = serializers.DictField(
+            child=serializers.JSONField(),
+            required=False,
+            help_text="Merged over the current config, then checked against the new version's schema.",
+        )
+
+        class Meta:
+            ref_name = "PluginUpgradeInput"
+
+    @extend_schema(
+        operation_id="plugins_upgrade",
+        summary="Upgrade an installed plugin to its newest published version",
+        description=(
+            "Permissions the new version adds must be accepted by name in `accept_permissions`; otherwise 409 "
+            "`permissions_not_accepted` whose `details.accept_permissions` names them, and nothing changes. "
+            "An installation stopped because staff yanked its version starts again on the new one."
+        ),
+        parameters=[ACCOUNT_PARAMETER],
+        request=InputSerializer,
+        responses={
+            200: InstallationSerializer,
+            **error_responses(404),
+            400: CONFIG_REFUSED,
+            409: error_response(
+                409,
+                "Code `permissions_not_accepted` (`details.accept_permissions` names them), or `up_to_date`.",
+                code="permissions_not_accepted",
+                message="1.1.0 asks for permissions this installation did not grant: leads:write. "
+                "Accept them to upgrade.",
+                details={"accept_permissions": ["leads:write"]},
+            ),
+        },
+        examples=examples.UPGRADE,
+    )
+    def post(self, request: Request, plugin_id: str) -> Response:
+        installation = self.installation(request, plugin_id)
+        data = self.validated(self.InputSerializer, request)
+        plugin_upgrade(
+            installation=installation,
+            actor=self.principal,
+            accept_permissions=data["accept_permissions"],
+            config=data.get("config"),
+            context=RequestContext.from_request(request),
+        )
+        return Response(InstallationSerializer(self.installation(request, plugin_id)).data)
+
+
+# --- reviews ------------------------------------------------------------------------------------------
+
+
+class ReviewSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    text = serializers.CharField()
+    author = serializers.SerializerMethodField(help_text="The reviewer's first name and initial.")
+    version = serializers.CharField(help_text="The version the reviewer's team ran.")
+    is_yours = serializers.SerializerMethodField(help_text="Written by the caller's tenant.")
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "PluginReview"
+
+    def get_author(self, review: PluginReview) -> str:
+        return reviewer_name(review)
+
+    def get_is_yours(self, review: PluginReview) -> bool:
+        return review.account_id == self.context.get("account_id")
+
+
+class ReviewPagination(CursorPagination):
+    page_size = 20
+
+
+class ReviewsApi(_PluginApi):
+    class CreateSerializer(InputSerializer):
+        rating = serializers.IntegerField(min_value=1, max_value=5)
+        text = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
+
+        class Meta:
+            ref_name = "PluginReviewInput"
+
+    class UpdateSerializer(InputSerializer):
+        rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
+        text = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+        class Meta:
+            ref_name = "PluginReviewUpdateInput"
+
+    def plugin(self, plugin_id: str) -> Plugin:
+        plugin = Plugin.objects.filter(plugin_id=plugin_id, is_published=True).first()
+        if plugin is None:
+            raise NotFound("No such plugin.")
+        return plugin
+
+    def own_review(self, request: Request, plugin: Plugin) -> PluginReview:
+        account = self.acting_account(request)
+        review = PluginReview.objects.filter(plugin=plugin, account=account).select_related("author").first()
+        if review is None:
+            raise NotFound("Your team has not reviewed this plugin.")
+        return review
+
+    def answer(self, review: PluginReview, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(ReviewSerializer(review, context={"account_id": review.account_id}).data, status=status_code)
+
+    @extend_schema(
+        operation_id="plugins_reviews_list",
+        summary="Read a plugin's reviews",
+        description="Newest first; reviews staff hid are left out.",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(ReviewSerializer, "PluginReviewPage"), **error_responses(404)},
+        examples=examples.REVIEWS_LIST,
+    )
+    def get(self, request: Request, plugin_id: str) -> Response:
+        plugin = self.plugin(plugin_id)
+        paginator = ReviewPagination()
+        page = paginator.paginate_queryset(visible_reviews(plugin), request, view=self)
+        context = {"account_id": self.principal.account.pk if self.principal.account else None}
+        return paginator.get_paginated_response(ReviewSerializer(page, many=True, context=context).data)
+
+    @extend_schema(
+        operation_id="plugins_reviews_create",
+        summary="Review a plugin your team installed",
+        description=(
+            "One review per tenant and plugin, by an admin of a tenant that has it installed (403 "
+            "`not_installed` otherwise; 409 `already_reviewed`: edit that one with PATCH)."
+        ),
+        parameters=[ACCOUNT_PARAMETER],
+        request=CreateSerializer,
+        responses={
+            201: ReviewSerializer,
+            **error_responses(400, 404, field_errors={"rating": ["Ensure this value is less than or equal to 5."]}),
+            403: error_response(
+                403,
+                "Code `not_installed`: only tenants that installed the plugin review it.",
+                code="not_installed",
+                message="Only a tenant that has installed this plugin can review it.",
+            ),
+            409: error_response(
+                409,
+                "Code `already_reviewed`.",
+                code="already_reviewed",
+                message="Your team has already reviewed this plugin: edit that review.",
+            ),
+        },
+        examples=examples.REVIEW_CREATE,
+    )
+    def post(self, request: Request, plugin_id: str) -> Response:
+        plugin = self.plugin(plugin_id)
+        data = self.validated(self.CreateSerializer, request)
+        review = review_create(
+            account=self.acting_account(request),
+            plugin=plugin,
+            rating=data["rating"],
+            text=data["text"],
+            actor=self.principal,
+            context=RequestContext.from_request(request),
+        )
+        return self.answer(review, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="plugins_reviews_update",
+        summary="Edit your team's review",
+        parameters=[ACCOUNT_PARAMETER],
+        request=UpdateSerializer,
+        responses={
+            200: ReviewSerializer,
+            **error_responses(400, 404, field_errors={"rating": ["Ensure this value is greater than or equal to 1."]}),
+        },
+        examples=examples.REVIEW_UPDATE,
+    )
+    def patch(self, request: Request, plugin_id: str) -> Response:
+        review = self.own_review(request, self.plugin(plugin_id))
+        data = self.validated(self.UpdateSerializer, request)
+        review = review_update(
+            review=review, actor=self.principal, context=RequestContext.from_request(request), **data
+        )
+        return self.answer(PluginReview.objects.select_related("author").get(pk=review.pk))
+
+    @extend_schema(
+        operation_id="plugins_reviews_destroy",
+        summary="Delete your team's review",
+        parameters=[ACCOUNT_PARAMETER],
+        responses={204: None, **error_responses(404)},
+    )
+    def delete(self, request: Request, plugin_id: str) -> Response:
+        review = self.own_review(request, self.plugin(plugin_id))
+        review_delete(review=review, actor=self.principal, context=RequestContext.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- staff: a version's review ----------------------------------------------------------------------
+
+
+class AdminVersionApi(TenantApi):
+    required_roles = STAFF_ONLY
+
+    class InputSerializer(InputSerializer):
+        status = serializers.ChoiceField(
+            choices=[VersionStatus.PUBLISHED, VersionStatus.REJECTED, VersionStatus.YANKED],
+            help_text="published (from pending_review), rejected (from pending_review), yanked (from published).",
+        )
+        reason = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=1000, help_text="Required to reject or yank."
+        )
+
+        class Meta:
+            ref_name = "PluginVersionReviewInput"
+
+    @extend_schema(
+        operation_id="admin_plugins_versions_update",
+        summary="Publish, reject or yank a plugin version (staff)",
+        description=(
+            "The review Django admin offers, for scripts. Yanking stops every installation of the version at "
+            "once and emails each tenant's admins. 409 `version_state` when the version is not in a state "
+            "that allows the change."
+        ),
+        request=InputSerializer,
+        responses={
+            200: PluginSerializer,
+            **error_responses(400, 404, field_errors={"status": ['"shipped" is not a valid choice.']}),
+            409: error_response(
+                409,
+                "Code `version_state`.",
+                code="version_state",
+                message="faq-answerer 1.0.0 is yanked: it cannot be published.",
+            ),
+        },
+        examples=examples.VERSION_REVIEW,
+    )
+    def patch(self, request: Request, plugin_id: str, version: str) -> Response:
+        data = self.validated(self.InputSerializer, request)
+        row = (
+            PluginVersion.objects.filter(plugin__plugin_id=plugin_id, version=version)
+            .select_related("plugin")
+            .defer("package")
+            .first()
+        )
+        if row is None:
+            raise NotFound("No such plugin version.")
+        context = RequestContext.from_request(request)
+        if data["status"] == VersionStatus.PUBLISHED:
+            version_publish(version=row, actor=self.principal, context=context)
+        elif data["status"] == VersionStatus.REJECTED:
+            version_reject(version=row, reason=data["reason"], actor=self.principal, context=context)
+        else:
+            version_yank(version=row, reason=data["reason"], actor=self.principal, context=context)
+        plugin = plugins_with_versions(Plugin.objects.filter(pk=row.plugin_id)).get()
+        return Response(PluginSerializer(plugin).data)
+
+
 urlpatterns = [
     path("admin/plugins", AdminPluginPublishApi.as_view(), name="admin-plugin-publish"),
     path("admin/plugins/<slug:plugin_id>", AdminPluginDetailApi.as_view(), name="admin-plugin-detail"),
+    path(
+        "admin/plugins/<slug:plugin_id>/versions/<str:version>",
+        AdminVersionApi.as_view(),
+        name="admin-plugin-version",
+    ),
     path("plugins", PluginListApi.as_view(), name="plugin-list"),
     path("plugins/installed", InstalledListApi.as_view(), name="plugin-installed-list"),
     path("plugins/installed/<slug:plugin_id>", InstalledDetailApi.as_view(), name="plugin-installed-detail"),
@@ -465,4 +884,6 @@ urlpatterns = [
     path("plugins/<slug:plugin_id>/install", InstallApi.as_view(), name="plugin-install"),
     path("plugins/<slug:plugin_id>/uninstall", UninstallApi.as_view(), name="plugin-uninstall"),
     path("plugins/<slug:plugin_id>/execute", ExecuteApi.as_view(), name="plugin-execute"),
+    path("plugins/<slug:plugin_id>/upgrade", UpgradeApi.as_view(), name="plugin-upgrade"),
+    path("plugins/<slug:plugin_id>/reviews", ReviewsApi.as_view(), name="plugin-reviews"),
 ]

@@ -1,11 +1,13 @@
 """A tenant installs, reconfigures and uninstalls a plugin.
 
-Installing validates the config against the version's JSON Schema (400 listing every field error),
-keeps the secret fields encrypted apart from the rest, grants the permissions the version asks for,
-and makes a tenant-only agent template so the tenant can create agents from the plugin. The
-plugin's `on_install` runs in the sandbox before anything commits: if it fails, nothing is
-installed. Uninstalling runs `on_uninstall` (a failure there is logged, the uninstall goes on),
-deletes the agents made from it, its storage and its secrets; their executions stay.
+Installing fills the schema's defaults, validates the config against the version's JSON Schema
+(400 listing every field error), keeps the secret fields encrypted apart from the rest, grants the
+permissions the version asks for, and makes a tenant-only agent template so the tenant can create
+agents from the plugin. The plugin's `on_install` runs in the sandbox before anything commits: if it
+fails, nothing is installed. Upgrading moves to the newest published version; permissions it adds
+must be accepted by name (else 409 naming them). Uninstalling runs `on_uninstall` (a failure there
+is logged, the uninstall goes on), deletes the agents made from it, its storage and its secrets;
+their executions stay. The plugin's install count follows each install and uninstall.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from skybot_plugin_sdk.manifest import secret_fields
 
@@ -26,9 +30,9 @@ from agents.services.agents import agent_delete, config_validate
 from core.exceptions import ApplicationError, Conflict, NotFound
 from plugins.models import DisabledReason, Plugin, PluginInstallation, PluginVersion
 from plugins.sandbox import SandboxError
-from plugins.selectors import newest_published
+from plugins.selectors import available_upgrade, newest_published
 from plugins.services.capabilities import Capabilities
-from plugins.services.sandbox import plugin_code_run
+from plugins.services.sandbox import PluginUnavailable, plugin_code_run
 
 logger = structlog.get_logger(__name__)
 
@@ -72,8 +76,22 @@ def lifecycle_run(installation: PluginInstallation, hook: str) -> None:
     )
 
 
+def with_defaults(schema: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with each top-level property the schema gives a default for and the config lacks."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return config
+    defaults = {
+        name: prop["default"]
+        for name, prop in properties.items()
+        if isinstance(prop, dict) and "default" in prop and name not in config
+    }
+    return {**defaults, **config}
+
+
 def _split_config(version: PluginVersion, config: dict[str, Any]) -> tuple[dict[str, Any], str]:
     schema = version.manifest.get("config_schema") or {}
+    config = with_defaults(schema, config)
     config_validate(schema=schema, config=config)
     secret_names = set(secret_fields(schema))
     plain = {name: value for name, value in config.items() if name not in secret_names}
@@ -132,6 +150,7 @@ def plugin_install(
                 raise PluginHookFailed(
                     f"The plugin's on_install failed: {exc.message}", code="plugin_hook_failed"
                 ) from None
+            Plugin.objects.filter(pk=plugin.pk).update(downloads=F("downloads") + 1)
             audit_log_record(
                 action="plugin.installed",
                 actor=actor,
@@ -151,7 +170,7 @@ def plugin_uninstall(*, installation: PluginInstallation, actor: Principal, cont
     storage and secrets go with it; executions stay in the agents' history."""
     try:
         lifecycle_run(installation, "on_uninstall")
-    except SandboxError as exc:
+    except (SandboxError, PluginUnavailable) as exc:
         logger.info("plugin_on_uninstall_failed", installation=installation.pk, error=exc.code)
     for agent in Agent.objects.filter(template_id=installation.template_id).exclude(status=AgentStatus.DELETED):
         agent_delete(agent=agent, actor=actor, context=context)
@@ -166,6 +185,7 @@ def plugin_uninstall(*, installation: PluginInstallation, actor: Principal, cont
             metadata={"plugin": installation.plugin.plugin_id, "version": installation.version.version},
         )
         installation.delete()  # its storage rows cascade
+        Plugin.objects.filter(pk=installation.plugin_id).update(downloads=Greatest(F("downloads") - 1, 0))
     logger.info("plugin_uninstalled", plugin=installation.plugin.plugin_id, account=installation.account_id)
 
 
@@ -207,4 +227,73 @@ def plugin_installation_update(
             context=context,
             metadata={"plugin": installation.plugin.plugin_id, "fields": changed},
         )
+    return installation
+
+
+class PermissionsNotAccepted(ApplicationError):
+    status_code = 409
+    code = "permissions_not_accepted"
+    default_message = "The new version asks for more permissions: accept them to upgrade."
+
+
+def plugin_upgrade(
+    *,
+    installation: PluginInstallation,
+    actor: Principal,
+    accept_permissions: list[str] | None = None,
+    config: dict[str, Any] | None = None,
+    context: RequestContext = SYSTEM,
+) -> PluginInstallation:
+    """Move the installation to the plugin's newest published version.
+
+    Permissions the new version adds must each be in `accept_permissions` (409 naming the missing
+    ones; nothing changes). The config is checked against the new version's schema (`config` given
+    here is merged over the current one; secret fields left out keep their value). An installation
+    stopped because its version was yanked starts again on the new one."""
+    with transaction.atomic():
+        installation = (
+            PluginInstallation.objects.select_for_update()
+            .select_related("plugin", "account")
+            .defer("version__package")
+            .select_related("version")
+            .get(pk=installation.pk)
+        )
+        upgrade = available_upgrade(installation)
+        if upgrade is None:
+            raise Conflict(
+                f"{installation.plugin.name} {installation.version.version} is the newest published version.",
+                code="up_to_date",
+            )
+        unaccepted = sorted(set(upgrade.added_permissions) - set(accept_permissions or []))
+        if unaccepted:
+            raise PermissionsNotAccepted(
+                f"{upgrade.version.version} asks for permissions this installation did not grant: "
+                f"{', '.join(unaccepted)}. Accept them to upgrade.",
+                details={"accept_permissions": unaccepted},
+            )
+        current = installation_config(installation)
+        plain, secrets = _split_config(upgrade.version, {**current, **(config or {})})
+        previous = installation.version.version
+        installation.version = upgrade.version
+        installation.config, installation.secret_config = plain, secrets
+        installation.granted_permissions = upgrade.version.permissions
+        if not installation.is_active and installation.disabled_reason == DisabledReason.YANKED:
+            installation.is_active, installation.disabled_reason, installation.disabled_at = True, "", None
+            installation.consecutive_failures = 0
+        installation.save()
+        audit_log_record(
+            action="plugin.upgraded",
+            actor=actor,
+            account=installation.account,
+            target=installation,
+            context=context,
+            metadata={
+                "plugin": installation.plugin.plugin_id,
+                "from": previous,
+                "to": upgrade.version.version,
+                "added_permissions": upgrade.added_permissions,
+                "removed_permissions": upgrade.removed_permissions,
+            },
+        )
+    logger.info("plugin_upgraded", plugin=installation.plugin.plugin_id, account=installation.account_id)
     return installation

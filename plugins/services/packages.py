@@ -1,9 +1,10 @@
-"""Publishing a plugin package: every check first, then one transaction that stores it.
+"""Uploading a plugin package: every check first, then one transaction that stores it.
 
 A package is refused with one 400 listing every problem the SDK's static checks find (size, zip
 safety, manifest, files) and, when those pass, whether its entrypoint imports inside the sandbox as
-an `AgentPlugin`. Nothing is stored for a refused package. Publishing the same bytes again answers
-the version already stored; other bytes under a version number already published are refused.
+an `AgentPlugin`. Nothing is stored for a refused package. A stored version waits for staff review
+(services/versions.py) unless the uploader publishes it at once. Uploading the same bytes again
+answers the version already stored; other bytes under a version number already stored are refused.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.exceptions import ApplicationError, Conflict
 from plugins.models import Plugin, PluginVersion, VersionStatus
 from plugins.sandbox import SandboxError
 from plugins.selectors import version_key
+from plugins.services.versions import described_by, version_publish
 
 logger = structlog.get_logger(__name__)
 
@@ -32,11 +34,17 @@ class PackageRefused(ApplicationError):
     default_message = "The package cannot be published."
 
 
+# Plugin ids that name a page or route of their own (`/api/v1/plugins/installed`, `/marketplace/installed/`).
+RESERVED_IDS = frozenset({"installed"})
+
+
 def package_problems(data: bytes, *, bundled: bool = False) -> tuple[dict[str, Any] | None, str, list[str]]:
     """(manifest, sha256, problems) for a package: the static checks, then the import in the sandbox."""
     report = inspect_package(data, max_bytes=settings.PLUGINS_MAX_PACKAGE_BYTES)
     problems = list(report.problems)
     manifest = report.manifest
+    if manifest is not None and manifest.get("id") in RESERVED_IDS:
+        problems.append(f"id: {manifest['id']!r} is reserved by the platform; choose another.")
     if manifest is not None and not problems:
         try:
             if version_key(str(manifest["min_platform_version"])) > version_key(settings.PLATFORM_VERSION):
@@ -79,18 +87,20 @@ def _refuse_calls(call: str, args: dict[str, Any]) -> Any:
     raise PermissionDenied("A package being checked cannot call the platform.")
 
 
-def plugin_publish(
+def plugin_upload(
     *,
     data: bytes,
     actor: Principal | None,
     context: RequestContext = SYSTEM,
     changelog: str = "",
+    publish: bool = False,
     bundled: bool = False,
 ) -> PluginVersion:
-    """Check the package and store it as the newest published version of its plugin.
+    """Check the package and store it as a new version of its plugin: pending review, or published
+    at once when `publish` (staff who reviewed it already, the bundled examples).
 
     Raises `PackageRefused` (400, `details.package` listing every problem) and `Conflict` (409) for a
-    version number already published with other bytes."""
+    version number already stored with other bytes."""
     manifest, sha256, problems = package_problems(data, bundled=bundled)
     if problems or manifest is None:
         raise PackageRefused(details={"package": problems or ["The package has no manifest."]})
@@ -103,48 +113,41 @@ def plugin_publish(
     )
     if existing is not None:
         if existing.sha256 == sha256:
+            if publish and existing.status == VersionStatus.PENDING_REVIEW:
+                return version_publish(version=existing, actor=actor, context=context)
             return existing
         raise Conflict(
-            f"{plugin_id} {manifest['version']} is already published with other contents: raise the version.",
+            f"{plugin_id} {manifest['version']} is already uploaded with other contents: raise the version.",
             code="version_exists",
         )
     try:
         with transaction.atomic():
             version = _store(manifest, data, sha256, actor=actor, changelog=changelog, bundled=bundled)
             audit_log_record(
-                action="plugin.published",
+                action="plugin.uploaded",
                 actor=actor,
                 account=None,
                 target=version.plugin,
                 context=context,
                 metadata={"plugin": plugin_id, "version": version.version, "sha256": sha256},
             )
+            if publish:
+                version = version_publish(version=version, actor=actor, context=context)
     except IntegrityError:
-        raise Conflict(f"{plugin_id} {manifest['version']} was published meanwhile.", code="version_exists") from None
-    logger.info("plugin_published", plugin=plugin_id, version=version.version, sha256=sha256)
+        raise Conflict(f"{plugin_id} {manifest['version']} was uploaded meanwhile.", code="version_exists") from None
+    logger.info("plugin_uploaded", plugin=plugin_id, version=version.version, sha256=sha256, status=version.status)
     return version
 
 
 def _store(
     manifest: dict[str, Any], data: bytes, sha256: str, *, actor: Principal | None, changelog: str, bundled: bool
 ) -> PluginVersion:
-    described = {
-        "name": manifest["name"],
-        "author": manifest["author"],
-        "description": manifest["description"],
-        "category": manifest["category"],
-        "homepage": manifest.get("homepage", ""),
-    }
     plugin, created = Plugin.objects.get_or_create(
-        plugin_id=manifest["id"], defaults={**described, "is_bundled": bundled}
+        plugin_id=manifest["id"], defaults={**described_by(manifest), "is_bundled": bundled}
     )
-    if not created:
-        newest = plugin.versions.filter(status=VersionStatus.PUBLISHED).values_list("version", flat=True)
-        if all(version_key(str(manifest["version"])) > version_key(v) for v in newest):
-            for field, value in described.items():
-                setattr(plugin, field, value)
-            plugin.is_bundled = plugin.is_bundled or bundled
-            plugin.save()
+    if not created and bundled and not plugin.is_bundled:
+        plugin.is_bundled = True
+        plugin.save(update_fields=["is_bundled", "updated_at"])
     return PluginVersion.objects.create(
         plugin=plugin,
         version=manifest["version"],
@@ -153,8 +156,19 @@ def _store(
         sha256=sha256,
         size=len(data),
         changelog=changelog,
-        status=VersionStatus.PUBLISHED,
-        validation={"problems": [], "checked_at": timezone.now().isoformat()},
-        published_at=timezone.now(),
-        published_by=actor.user if actor is not None else None,
+        status=VersionStatus.PENDING_REVIEW,
+        validation={
+            "problems": [],
+            "checked_at": timezone.now().isoformat(),
+            "checks": [
+                "size cap",
+                "zip safety",
+                "manifest schema",
+                "named files",
+                "platform version",
+                "sandbox import",
+            ],
+            "size": len(data),
+        },
+        uploaded_by=actor.user if actor is not None else None,
     )

@@ -14,7 +14,7 @@ import structlog
 from django.conf import settings
 
 from core.exceptions import ApplicationError
-from plugins.models import Plugin, PluginVersion
+from plugins.models import Plugin, PluginVersion, VersionStatus
 from plugins.sandbox import SandboxConfig, SandboxError, SandboxResult, SandboxStatus, run, sandbox_status
 from plugins.services.capabilities import Capabilities
 
@@ -87,6 +87,8 @@ def plugin_code_run(
             "Staff switched this plugin off for every tenant"
             + (f": {plugin.disabled_reason}" if plugin.disabled_reason else ".")
         )
+    if version.status == VersionStatus.YANKED:
+        raise PluginUnavailable(f"Staff withdrew version {version.version} of this plugin: {version.status_reason}")
     require_complete = not (settings.PLUGINS_ALLOW_UNSANDBOXED or plugin.is_bundled)
     result: SandboxResult = run(
         package=bytes(version.package),

@@ -24,7 +24,7 @@ from inbox.models import Conversation, ConversationStatus
 from inbox.tests.conftest import _whatsapp_settings  # noqa: F401
 from plugins.models import PluginInstallation, PluginVersion
 from plugins.services.installations import plugin_install
-from plugins.services.packages import plugin_publish
+from plugins.services.packages import plugin_upload
 
 # A plugin that does what the customer's message says, so one package covers every path.
 ECHO_SOURCE = """
@@ -120,7 +120,7 @@ def build_package(manifest_data: dict[str, Any] | None = None, files: dict[str, 
 @pytest.fixture
 def publish() -> Callable[..., PluginVersion]:
     def publish(manifest_data: dict[str, Any] | None = None, files: dict[str, str] | None = None) -> PluginVersion:
-        return plugin_publish(data=build_package(manifest_data, files), actor=None)
+        return plugin_upload(data=build_package(manifest_data, files), actor=None, publish=True)
 
     return publish
 

@@ -4,6 +4,7 @@ customers for real, in the sandbox."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -25,6 +26,13 @@ def test_the_seed_publishes_the_examples_and_the_faq_agent_answers(account, conv
     assert sorted(Plugin.objects.values_list("plugin_id", flat=True)) == ["after-hours", "faq-answerer", "lead-scorer"]
     assert PluginVersion.objects.count() == 3
     assert all(Plugin.objects.values_list("is_bundled", flat=True))
+    assert all(Plugin.objects.values_list("is_verified", flat=True))
+    # and neighbouring demo businesses installed and reviewed them, once each: a living marketplace
+    faq = Plugin.objects.get(plugin_id="faq-answerer")
+    assert faq.review_count == 3
+    assert faq.rating_average == Decimal("4.00")
+    assert faq.downloads == 4  # the demo tenant and three neighbours
+    assert faq.icon == "icon.svg"
     # and the tenant has one FAQ answerer agent, active
     installation = PluginInstallation.objects.get(account=account)
     agent = Agent.objects.get(template=installation.template)

@@ -56,13 +56,20 @@ def test_an_agent_made_from_a_plugin_is_active_at_once(client_for, client_admin,
 
 
 def test_a_config_the_schema_refuses_lists_every_field_and_installs_nothing(client_for, client_admin, echo_version):
-    response = install(client_for(client_admin), config={"threshold": 500, "colour": "red"})
+    response = install(client_for(client_admin), config={"greeting": 5, "threshold": 500, "colour": "red"})
     assert response.status_code == 400
     details = response.json()["details"]
-    assert any("greeting" in message for messages in details.values() for message in messages)
+    assert "config.greeting" in details
     assert "config.threshold" in details
+    assert any("colour" in message for messages in details.values() for message in messages)
     assert not PluginInstallation.objects.exists()
     assert not client_for(client_admin).get("/api/v1/plugins/installed").json()
+
+
+def test_the_schemas_defaults_fill_what_the_config_leaves_out(client_for, client_admin, echo_version):
+    response = install(client_for(client_admin), config={"threshold": 3})
+    assert response.status_code == 201, response.json()
+    assert response.json()["config"] == {"greeting": "Hello", "threshold": 3}
 
 
 def test_a_plugin_refusing_its_install_installs_nothing(client_for, client_admin, echo_version):
@@ -177,8 +184,9 @@ def test_installed_list_query_count_does_not_grow(
     install(account, plugin_id="second")
     client = client_for(client_admin)
     client.get("/api/v1/plugins/installed")  # warm the session
-    # then listing them is the person's lookup and one query, whatever their number
-    with django_assert_num_queries(2):
+    # then listing them is the person's lookup, one query, and one for the plugins' published versions
+    # (whether an update is available), whatever their number
+    with django_assert_num_queries(3):
         response = client.get("/api/v1/plugins/installed")
     assert [row["plugin_id"] for row in response.json()] == ["second", "echo"]
 
@@ -191,10 +199,11 @@ def test_the_catalogue_list_query_count_does_not_grow(
     publish(manifest(version="1.1.0"))
     client = client_for(client_admin)
     client.get("/api/v1/plugins")  # warm the session
-    # then the list is the person's lookup, the plugins and their versions: three queries
+    # then the page is the person's lookup, the plugins and their versions: three queries
     with django_assert_num_queries(3):
-        response = client.get("/api/v1/plugins")
-    assert [(row["plugin_id"], row["version"]) for row in response.json()] == [("echo", "1.1.0"), ("second", "1.0.0")]
+        response = client.get("/api/v1/plugins?sort=name")
+    rows = response.json()["results"]
+    assert [(row["plugin_id"], row["version"]) for row in rows] == [("echo", "1.1.0"), ("second", "1.0.0")]
 
 
 def test_staff_switch_a_plugin_off_in_the_admin_and_it_is_audited(client, super_admin, echo_version):

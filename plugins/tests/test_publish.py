@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import AuditLog
-from plugins.models import Plugin, PluginVersion
+from plugins.models import Plugin, PluginVersion, VersionStatus
 from plugins.sandbox import SandboxError
 from plugins.services.sandbox import plugin_code_run
 from plugins.tests.conftest import build_package, manifest
@@ -19,31 +19,54 @@ from plugins.tests.conftest import build_package, manifest
 pytestmark = pytest.mark.django_db
 
 
-def upload(client, data: bytes):
+def upload(client, data: bytes, **fields):
     return client.post(
         "/api/v1/admin/plugins",
-        {"package": SimpleUploadedFile("echo.zip", data, content_type="application/zip")},
+        {"package": SimpleUploadedFile("echo.zip", data, content_type="application/zip"), **fields},
         format="multipart",
     )
 
 
-def test_staff_publish_a_package_and_its_checksum_is_kept(client_for, super_admin):
+def test_staff_upload_a_package_it_waits_for_review_and_its_checksum_is_kept(client_for, client_admin, super_admin):
     # given a valid package
     data = build_package()
     # when staff upload it
     response = upload(client_for(super_admin), data)
-    # then it is published, with its checksum, and audited
+    # then it is stored with its checksum, audited, and waits for review: tenants do not see it
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert (body["plugin_id"], body["version"]) == ("echo", "1.0.0")
-    assert {p["permission"] for p in body["permissions"]} == set(manifest()["permissions"])
+    assert (body["plugin_id"], body["version"]) == ("echo", None)
     version = PluginVersion.objects.get()
+    assert version.status == VersionStatus.PENDING_REVIEW
     assert version.sha256 == hashlib.sha256(data).hexdigest()
     assert bytes(version.package) == data
-    assert AuditLog.objects.filter(action="plugin.published").count() == 1
+    assert AuditLog.objects.filter(action="plugin.uploaded").count() == 1
+    assert client_for(client_admin).get("/api/v1/plugins").json()["results"] == []
+    assert client_for(client_admin).get("/api/v1/plugins/echo").status_code == 404
     # and the same bytes again answer the stored version without a second row
     again = upload(client_for(super_admin), data)
     assert again.status_code == 201
+    assert PluginVersion.objects.count() == 1
+    # when staff publish it after review
+    published = client_for(super_admin).patch(
+        "/api/v1/admin/plugins/echo/versions/1.0.0", {"status": "published"}, format="json"
+    )
+    # then tenants see it, with what it asks for
+    assert published.status_code == 200, published.json()
+    listed = client_for(client_admin).get("/api/v1/plugins").json()["results"]
+    assert [(row["plugin_id"], row["version"]) for row in listed] == [("echo", "1.0.0")]
+    assert {p["permission"] for p in listed[0]["permissions"]} == set(manifest()["permissions"])
+    assert AuditLog.objects.filter(action="plugin.version_published").count() == 1
+
+
+def test_staff_may_publish_at_upload(client_for, super_admin):
+    response = upload(client_for(super_admin), build_package(), publish="true")
+    assert response.status_code == 201, response.json()
+    assert response.json()["version"] == "1.0.0"
+    assert PluginVersion.objects.get().status == VersionStatus.PUBLISHED
+    bad = upload(client_for(super_admin), build_package(manifest(version="1.0.1")), publish="maybe")
+    assert bad.status_code == 400
+    assert bad.json()["details"] == {"publish": ["Must be true or false."]}
     assert PluginVersion.objects.count() == 1
 
 
@@ -130,8 +153,19 @@ def test_publish_command(tmp_path, capsys):
     path = tmp_path / "echo.zip"
     path.write_bytes(build_package())
     call_command("plugin_publish", str(path))
-    assert "Published echo 1.0.0" in capsys.readouterr().out
+    assert "Stored (Pending review): echo 1.0.0" in capsys.readouterr().out
+    assert PluginVersion.objects.get().status == VersionStatus.PENDING_REVIEW
+    call_command("plugin_publish", str(path), "--publish")
+    assert "Published: echo 1.0.0" in capsys.readouterr().out
+    assert PluginVersion.objects.get().status == VersionStatus.PUBLISHED
     bad = tmp_path / "bad.zip"
     bad.write_bytes(build_package(manifest(id="Bad Id!")))
     with pytest.raises(CommandError, match="id"):
         call_command("plugin_publish", str(bad))
+
+
+def test_an_id_that_names_a_platform_route_is_refused(client_for, super_admin):
+    response = upload(client_for(super_admin), build_package(manifest(id="installed")))
+    assert response.status_code == 400
+    assert "id: 'installed' is reserved by the platform; choose another." in response.json()["details"]["package"]
+    assert not PluginVersion.objects.exists()

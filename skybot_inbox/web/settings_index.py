@@ -13,6 +13,7 @@ from accounts.web.common import settings_context
 from accounts.web.pages import PageRequest, page
 from billing.services import billing_is_configured
 from inbox.models import Channel
+from plugins.models import PluginInstallation
 
 RECENT_ACTIVITY = 5
 
@@ -26,6 +27,7 @@ def index(request: PageRequest) -> HttpResponse:
         people=user_list(principal=principal).filter(is_active=True).count(),
         api_keys=api_key_list(principal=principal, filters={"is_active": "true"}).count(),
         channels=tenant_rows(Channel.objects.filter(is_active=True), principal=principal).count(),
+        plugins=tenant_rows(PluginInstallation.objects.all(), principal=principal).count(),
         billing_configured=billing_is_configured(),
         recent=audit_rows(recent),
     )

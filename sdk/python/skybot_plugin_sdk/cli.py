@@ -123,7 +123,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
     say(f"Packed {manifest['id']} {manifest['version']}")
     say(f"  file:   {result.path} ({result.size:,} bytes)")
     say(f"  sha256: {result.sha256}")
-    say("Publish it (platform staff): manage.py plugin_publish PATH.zip, or POST /api/v1/admin/plugins.")
+    say("Upload it (platform staff): manage.py plugin_publish PATH.zip, or POST /api/v1/admin/plugins.")
     return 0
 
 
