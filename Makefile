@@ -28,13 +28,15 @@ $(CHROMIUM):
 
 install: $(STAMP) $(CHROMIUM)
 
+# HOST and PORT reach the settings too: unless SITE_URL is set, links, the API reference and the CSP
+# name the address the server listens on.
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
-	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 seed: $(STAMP)
-	$(BIN)/python manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py seed_demo
 
 test: $(STAMP) $(CHROMIUM) node-packages
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)

@@ -41,8 +41,22 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
         return self.cleaned_data
 
 
+# django-allauth's apps are labelled "Accounts" and "Social Accounts", which reads as if there were two
+# places for tenants (ours are under "Tenants and people"): say what they hold instead.
+APP_NAMES = {"account": "Sign-in email addresses", "socialaccount": "Sign-in with Google"}
+
+
 class StaffAdminSite(admin.AdminSite):
     login_form = StaffAuthenticationForm
+    site_header = "SkyBot Inbox administration"
+    site_title = "SkyBot Inbox admin"
+
+    def _build_app_dict(self, request: HttpRequest, label: Any = None) -> Any:
+        app_dict = super()._build_app_dict(request, label)
+        for app in [app_dict] if label else app_dict.values():
+            if app and app["app_label"] in APP_NAMES:
+                app["name"] = APP_NAMES[app["app_label"]]
+        return app_dict
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         try:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from core.models import TimeStampedModel
+from core.timezones import validate_time_zone
 
 
 class Role(models.TextChoices):
@@ -44,12 +45,25 @@ class Account(TimeStampedModel):
     slug = models.SlugField(max_length=64, unique=True)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     is_active = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text="IANA name, such as Europe/Lisbon, that its people see times in unless they chose their own; "
+        "empty: UTC.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_time_zone(self) -> str:
+        """The zone its people see times in unless they chose their own (the site's, UTC, if none)."""
+        return self.time_zone or settings.TIME_ZONE
 
 
 class UserManager(BaseUserManager["User"]):
@@ -84,6 +98,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May sign in to Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text="IANA name the person sees times in; empty: their workspace's.",
+    )
     access_generation = models.PositiveIntegerField(
         default=0,
         editable=False,
@@ -112,6 +133,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_super_admin(self) -> bool:
         return self.role == Role.SUPER_ADMIN
+
+    @property
+    def is_platform_staff(self) -> bool:
+        """SUPER_ADMIN of no tenant: may act in any tenant they choose."""
+        return self.is_active and self.role == Role.SUPER_ADMIN and self.account_id is None
+
+    def time_zone_in(self, account: Account | None) -> str:
+        """The zone this person sees times in, in `account`: their own, else the workspace's."""
+        return self.time_zone or (account.shown_time_zone if account is not None else settings.TIME_ZONE)
 
     # A web session is only valid while the hash it stored still matches: Django ends it when the
     # password changes, and `access_generation` makes every other ending (deactivation, a role change,

@@ -49,6 +49,17 @@ class Principal:
         return self.account is None and self.role == Role.SUPER_ADMIN
 
     @property
+    def is_staff_acting(self) -> bool:
+        """Platform staff working in one tenant they chose (the web's tenant switcher)."""
+        return (
+            self.kind == "user"
+            and self.role == Role.SUPER_ADMIN
+            and self.account is not None
+            and self.user is not None
+            and self.user.account_id is None
+        )
+
+    @property
     def label(self) -> str:
         if self.user is not None:
             return self.user.email
@@ -64,6 +75,11 @@ class Principal:
     @classmethod
     def for_user(cls, user: User) -> Principal:
         return cls(kind="user", role=user.role, account=user.account, user=user)
+
+    @classmethod
+    def for_staff_in(cls, user: User, account: Account) -> Principal:
+        """Platform staff acting in `account`: every right there, and only there (rows are scoped to it)."""
+        return cls(kind="user", role=Role.SUPER_ADMIN, account=account, user=user)
 
     @classmethod
     def for_api_key(cls, api_key: ApiKey) -> Principal:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import django_filters as filters
@@ -91,7 +91,7 @@ class Usage:
 
 def usage_window(days: int, *, today: date | None = None) -> list[date]:
     """The last `days` days up to today (UTC), oldest first."""
-    last = today or timezone.localdate()
+    last = today or timezone.localdate(timezone=UTC)  # not the viewer's day: usage days are UTC
     return [last - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
 
 
@@ -207,8 +207,9 @@ class AuditLogFilter(filters.FilterSet):
 
 
 def audit_log_scope(*, principal: Principal) -> QuerySet[AuditLog]:
-    """The audit rows `principal` may read, newest first: its tenant's, or every row for platform staff."""
-    return tenant_rows(AuditLog.objects.all(), principal=principal)
+    """The audit rows `principal` may read, newest first: its tenant's, or every row for platform staff
+    (with who acted, which pages name)."""
+    return tenant_rows(AuditLog.objects.select_related("actor_user", "actor_api_key"), principal=principal)
 
 
 def audit_log_actions(*, principal: Principal) -> list[str]:

@@ -251,6 +251,14 @@ class Report(TimeStampedModel):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="reports")
     requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     kind = models.CharField(max_length=32, choices=ReportKind.choices)
+    agent = models.ForeignKey(
+        Agent,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text="An agent executions report of this agent only; empty: of every agent of the tenant.",
+    )
     date_from = models.DateTimeField()
     date_to = models.DateTimeField()
     status = models.CharField(max_length=16, choices=ReportStatus.choices, default=ReportStatus.PENDING)

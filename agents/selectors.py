@@ -11,7 +11,15 @@ from django.db.models.functions import Coalesce
 
 from accounts.principals import Principal
 from accounts.scoping import tenant_row, tenant_rows
-from agents.models import Agent, AgentCategory, AgentExecution, AgentStatus, AgentTemplate, ExecutionStatus
+from agents.models import (
+    Agent,
+    AgentCategory,
+    AgentExecution,
+    AgentRuntime,
+    AgentStatus,
+    AgentTemplate,
+    ExecutionStatus,
+)
 from core.filters import filter_queryset
 from inbox.models import Channel
 
@@ -82,10 +90,14 @@ def agent_executions(*, agent: Agent, before: AgentExecution | None = None) -> Q
     return executions
 
 
-def template_list(*, principal: Principal) -> QuerySet[AgentTemplate]:
+def template_list(*, principal: Principal, with_runner: bool = True) -> QuerySet[AgentTemplate]:
     """The templates the caller's tenant may create agents from: the catalogue and its own
-    (a plugin it installed). Platform staff acting for no tenant see the catalogue."""
+    (a plugin it installed). Platform staff acting for no tenant see the catalogue. Without
+    `with_runner`, the templates whose agents run on the SkyBot runner are left out."""
     own = Q(account__isnull=True)
     if principal.account is not None:
         own |= Q(account=principal.account)
-    return AgentTemplate.objects.filter(own, is_active=True).order_by("category", "name", "id")
+    templates = AgentTemplate.objects.filter(own, is_active=True)
+    if not with_runner:
+        templates = templates.exclude(runtime=AgentRuntime.RUNNER)
+    return templates.order_by("category", "name", "id")

@@ -36,6 +36,11 @@ class SkyBotNotConfigured(SkyBotError):
     """SKYBOT_API_URL is not set."""
 
 
+def runner_configured() -> bool:
+    """Whether this server has a SkyBot runner to deploy runner agents to (SKYBOT_API_URL)."""
+    return bool(settings.SKYBOT_API_URL)
+
+
 @dataclass(frozen=True)
 class Workflow:
     id: str

@@ -1,19 +1,27 @@
 """Demo content of the inbox for `manage.py seed_demo`: a WhatsApp number, customers writing to it,
 conversations in every state with messages of many kinds, labels and leads.
 
-Safe to run again: what exists is left as it is (a conversation already there keeps its messages).
+The number is a sandbox number (inbox/services/sandbox.py): no Meta account is needed, a person
+writes to it as a customer in the customer simulator, and replies tick ✓✓ without leaving the
+machine. It signs its notifications with the server's WHATSAPP_APP_SECRET when one is set (so a
+tool that posts test notifications signed with it keeps working), else with a secret of its own.
+
+Safe to run again: what exists is left as it is (a conversation already there keeps its messages);
+a demo number an earlier version seeded as a Meta number becomes a sandbox number.
 The number's `phone_number_id` is fixed, so a webhook notification for `DEMO_PHONE_NUMBER_ID`
 lands in the demo tenant's inbox (the browser tests rely on it).
 """
 
 from __future__ import annotations
 
+import secrets
 import struct
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import OutputWrapper
@@ -33,10 +41,13 @@ from inbox.models import (
     MessageDirection,
     MessageStatus,
 )
+from inbox.services.webhooks import forget_app_secret
 
 DEMO_PHONE_NUMBER_ID = "100000000000001"
 DEMO_DISPLAY_PHONE_NUMBER = "+1 555 010 0001"
 DEMO_BUSINESS_ACCOUNT_ID = "100000000000900"
+# What earlier seeds stored as the demo number's access token (it was never shown to Meta).
+_OLD_DEMO_ACCESS_TOKEN = "demo-access-token"
 
 ADMIN_EMAIL = "admin@demo.skybot.local"
 AGENT_EMAIL = "agent@demo.skybot.local"
@@ -263,20 +274,38 @@ def seed_demo(account: Account, *, stdout: OutputWrapper) -> None:
                 "name": "Demo shop",
                 "display_phone_number": DEMO_DISPLAY_PHONE_NUMBER,
                 "business_account_id": DEMO_BUSINESS_ACCOUNT_ID,
-                "access_token": "demo-access-token",
+                "access_token": "",
+                "is_sandbox": True,
+                "app_secret": "" if settings.WHATSAPP_APP_SECRET else secrets.token_urlsafe(32),
             },
         )
         if channel.account_id != account.pk:
             stdout.write(f"  WhatsApp number {DEMO_PHONE_NUMBER_ID} belongs to another tenant: no demo inbox.\n")
             return
+        _make_sandbox(channel)
         people = {user.email: user for user in User.objects.filter(account=account)}
         now = timezone.now()
         made = sum(_thread(account, channel, spec, people, now) for spec in THREADS)
         leads = _leads(account)
     stdout.write(
-        f"  inbox: {'created' if created else 'found'} WhatsApp number {DEMO_DISPLAY_PHONE_NUMBER} "
+        f"  inbox: {'created' if created else 'found'} sandbox WhatsApp number {DEMO_DISPLAY_PHONE_NUMBER} "
         f"(phone_number_id {DEMO_PHONE_NUMBER_ID}), {made} new conversations, {leads} new leads\n"
     )
+
+
+def _make_sandbox(channel: Channel) -> None:
+    """The demo number as a sandbox number that can sign its notifications (an earlier seed made it
+    a Meta number, with a made-up token, that could neither send nor sign)."""
+    changed: list[str] = []
+    if not channel.is_sandbox and channel.access_token in ("", _OLD_DEMO_ACCESS_TOKEN):
+        channel.is_sandbox, channel.access_token = True, ""
+        changed += ["is_sandbox", "access_token"]
+    if channel.is_sandbox and not (channel.app_secret or settings.WHATSAPP_APP_SECRET):
+        channel.app_secret = secrets.token_urlsafe(32)
+        changed.append("app_secret")
+    if changed:
+        channel.save(update_fields=[*changed, "updated_at"])
+        forget_app_secret(channel.phone_number_id)
 
 
 def _thread(account: Account, channel: Channel, spec: Thread, people: dict[str, User], now: datetime) -> bool:

@@ -22,8 +22,18 @@ def verify_token_digest(token: str) -> str:
     return keyed_digest(token, purpose=VERIFY_TOKEN_PURPOSE) if token else ""
 
 
+class SandboxFailure(models.TextChoices):
+    """A failure a sandbox number's next reply meets, switched on from the customer simulator."""
+
+    NONE = "", "None: replies are delivered"
+    UNDELIVERABLE = "131026", "Undeliverable (error 131026)"
+    SERVER_ERROR = "500", "Server error (HTTP 500)"
+
+
 class Channel(TimeStampedModel):
-    """A WhatsApp Cloud API phone number of a tenant. Token and secrets are encrypted at rest."""
+    """A WhatsApp Cloud API phone number of a tenant, or a sandbox number that lives inside the
+    platform (`is_sandbox`: no Meta account; see inbox/services/sandbox.py). Token and secrets are
+    encrypted at rest."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="channels")
     name = models.CharField(max_length=100, blank=True)
@@ -57,6 +67,21 @@ class Channel(TimeStampedModel):
         default="unassigned",
         help_text="Who gets a conversation an AI agent hands to the team.",
     )
+    is_sandbox = models.BooleanField(
+        default=False,
+        help_text="A number inside the platform: customers are simulated and replies never reach Meta.",
+    )
+    sandbox_failure = models.CharField(
+        max_length=8,
+        choices=SandboxFailure.choices,
+        default=SandboxFailure.NONE,
+        blank=True,
+        help_text="Sandbox only: how the next reply fails (switched on from the customer simulator).",
+    )
+    # Sandbox only: the reply (a digest of recipient and body) the stand-in answers HTTP 500 to,
+    # and how many more attempts at it fail, so it fails until the platform stops retrying it.
+    sandbox_failing_send = models.CharField(max_length=64, blank=True, editable=False)
+    sandbox_failing_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["display_phone_number"]
@@ -245,6 +270,8 @@ class Message(TimeStampedModel):
         indexes = [
             models.Index(fields=["conversation", "-created_at", "-id"], name="message_conversation_idx"),
         ]
+        # On PostgreSQL also `message_text_search_idx` (GIN, full text of `text`): created by migration
+        # 0007_message_text_search_index only, since SQLite cannot build it.
 
     def __str__(self) -> str:
         return f"{self.direction} {self.type} {self.external_id or self.pk}"

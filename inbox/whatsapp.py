@@ -2,12 +2,14 @@
 
 The client maps Meta's answers onto `GraphApiError`, with `retryable` true for what a retry can fix
 (5xx, 408, 429, timeouts, connection failures: `core.retry`) and false for every other 4xx.
+`GraphApi` is what the send and media paths need of it; a sandbox number gets the platform's own
+stand-in instead (`inbox.services.sandbox.graph_api_for`), which answers the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from django.conf import settings
@@ -31,6 +33,24 @@ class GraphApiError(Exception):
         return {"code": self.code, "title": self.title, "message": self.message, "http_status": self.status}
 
 
+def error_from_response(response: httpx.Response) -> GraphApiError:
+    """The `GraphApiError` for one of Meta's error answers (`{"error": {"message", "code", ...}}`)."""
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        error = {}
+    if not isinstance(error, dict):
+        error = {}
+    status = response.status_code
+    return GraphApiError(
+        str(error.get("message") or f"WhatsApp API answered HTTP {status}."),
+        status=status,
+        retryable=status_is_retryable(status),
+        code=error.get("code"),
+        title=str(error.get("error_user_title") or error.get("type") or ""),
+    )
+
+
 def signature_valid(*, body: bytes, header: str, secret: str) -> bool:
     """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`, compared in constant time."""
     if not secret or not header.startswith("sha256="):
@@ -50,6 +70,22 @@ class PhoneNumber:
     id: str
     display_phone_number: str
     verified_name: str
+
+
+class GraphApi(Protocol):
+    """One number's view of the Graph API: Meta's (`WhatsAppClient`) or the sandbox's stand-in."""
+
+    def __enter__(self) -> GraphApi: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def send(self, *, to: str, message: dict[str, Any]) -> SentMessage: ...
+
+    def phone_number(self) -> PhoneNumber: ...
+
+    def media_url(self, media_id: str) -> tuple[str, str]: ...
+
+    def download(self, url: str, *, max_bytes: int = ...) -> bytes: ...
 
 
 class WhatsAppClient:
@@ -80,25 +116,8 @@ class WhatsAppClient:
                 f"Could not reach the WhatsApp API ({type(exc).__name__}).", status=None, retryable=True
             ) from exc
         if response.status_code >= 400:
-            raise self._error(response)
+            raise error_from_response(response)
         return response
-
-    @staticmethod
-    def _error(response: httpx.Response) -> GraphApiError:
-        try:
-            error = response.json().get("error", {})
-        except ValueError:
-            error = {}
-        if not isinstance(error, dict):
-            error = {}
-        status = response.status_code
-        return GraphApiError(
-            str(error.get("message") or f"WhatsApp API answered HTTP {status}."),
-            status=status,
-            retryable=status_is_retryable(status),
-            code=error.get("code"),
-            title=str(error.get("error_user_title") or error.get("type") or ""),
-        )
 
     def send(self, *, to: str, message: dict[str, Any]) -> SentMessage:
         """POST /{phone_number_id}/messages with a `text` or `template` message body."""

@@ -24,6 +24,7 @@ from core.models import TimeStampedModel
 
 class EndpointSource(models.TextChoices):
     API = "api", "API"
+    WEB = "web", "Web UI"
     ZAPIER = "zapier", "Zapier"
 
 
@@ -129,6 +130,7 @@ class EventDelivery(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "event deliveries"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event"], name="delivery_unique_event_per_endpoint"),

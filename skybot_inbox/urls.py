@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from agents.webhooks import skybot_webhook
 from core import views as core_views
+from core.schema import SchemaView
 from handoff.web import urls as handoff_web_urls
 from inbox.web import urls as inbox_web_urls
 from inbox.webhooks import whatsapp_webhook
@@ -29,7 +30,7 @@ urlpatterns = [
     path("api/ready", core_views.ready, name="ready"),
     path("metrics", core_views.metrics, name="metrics"),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),  # built once per process (core/schema.py)
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     # Anything else under /api/ answers the API's JSON 404, also with DEBUG on.
     re_path(r"^api/(?P<path>[\s\S]*)$", core_views.api_not_found),  # [\s\S]: a path may hold %0A
@@ -40,11 +41,13 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("inbox/", include(inbox_pages)),
     path("leads/", include("inbox.web.leads_urls")),
+    path("simulator/", include("inbox.web.simulator_urls")),
     path("agents/", include("plugins.web.urls")),  # a plugin agent's "Try it", beside the agent's pages
     path("agents/", include("agents.web.urls")),
     path("marketplace/", include("plugins.web.marketplace_urls")),
     path("settings/", include("skybot_inbox.web.settings_urls")),
     path("developers/", include("integrations.web.urls")),
+    path("favicon.ico", shell.favicon, name="favicon"),
     path("", shell.home, name="home"),
 ]
 

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -34,6 +34,15 @@ APP_SECRET = "browser-test-app-secret"
 VERIFY_TOKEN = "browser-test-verify-token"
 RUNNER_WEBHOOK_SECRET = "browser-test-runner-webhook-secret"
 START_TIMEOUT_S = 60
+# The demo's own number is a sandbox number, whose replies never leave the platform. Tests of the
+# real path to Meta use this number, which the fixture connects to the demo tenant beside it.
+META_PHONE_NUMBER_ID = "100000000000002"
+_CONNECT_META_NUMBER = (
+    "from accounts.models import Account; from inbox.models import Channel; "
+    f"Channel.objects.get_or_create(phone_number_id='{META_PHONE_NUMBER_ID}', defaults={{"
+    "'account': Account.objects.get(slug='demo'), 'name': 'Meta line', "
+    "'display_phone_number': '+1 555 010 0002', 'access_token': 'browser-test-access-token'})"
+)
 
 
 @dataclass
@@ -43,6 +52,12 @@ class Platform:
     url: str
     graph_api: HTTPServer
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def manage(self, *args: str) -> None:
+        """Run a management command on the running platform's database (`seed_demo`, say)."""
+        with self.log_path.open("a") as log:
+            _manage(self.env, log, *args)
 
     def post_whatsapp_webhook(self, payload: dict[str, Any]) -> httpx.Response:
         """Deliver a WhatsApp Cloud API notification, signed like Meta signs it."""
@@ -70,7 +85,8 @@ def _worker_index() -> int:
 
 
 def _server_environment(tmp: Path, graph_api_url: str, port: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    # Started like `make run`: SITE_URL follows from HOST and PORT (none inherited from the shell).
+    env = {key: value for key, value in os.environ.items() if key not in {"DJANGO_SETTINGS_MODULE", "SITE_URL"}}
     worker = _worker_index() + int(os.environ.get("TEST_REDIS_DB_OFFSET", "0"))
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
@@ -98,7 +114,8 @@ def _server_environment(tmp: Path, graph_api_url: str, port: int) -> dict[str, s
             "SKYBOT_API_URL": graph_api_url,
             "SKYBOT_API_KEY": "browser-test-runner-key",
             "SKYBOT_WEBHOOK_SECRET": RUNNER_WEBHOOK_SECRET,
-            "SITE_URL": f"http://127.0.0.1:{port}",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
             "MEDIA_ROOT": str(tmp / "media"),
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
@@ -129,6 +146,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServ
     with log_path.open("w") as log:
         _manage(env, log, "migrate", "--no-input")
         _manage(env, log, "seed_demo")
+        _manage(env, log, "shell", "-c", _CONNECT_META_NUMBER)
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
             cwd=ROOT,
@@ -136,7 +154,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServ
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    running = Platform(url=f"http://127.0.0.1:{port}", graph_api=make_httpserver, log_path=log_path)
+    running = Platform(url=f"http://127.0.0.1:{port}", graph_api=make_httpserver, log_path=log_path, env=env)
     try:
         _wait_until_ready(running, server)
         yield running

@@ -9,7 +9,7 @@ no key to count it against.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -37,7 +37,7 @@ def api_key_usage_record(*, api_key: ApiKey, status_code: int, now: datetime | N
     now = now or timezone.now()
     client_error = int(400 <= status_code < 500)
     server_error = int(status_code >= 500)
-    day = timezone.localdate(now)
+    day = timezone.localdate(now, timezone=UTC)  # usage days are UTC days, whoever looks at them
     with connection.cursor() as cursor:
         cursor.execute(UPSERT_SQL, [api_key.pk, api_key.account_id, day, client_error, server_error])
     last_used = api_key.last_used_at

@@ -1,4 +1,7 @@
-"""Settings → Audit log: who did what in the tenant, newest first, filtered as the audit API filters."""
+"""Settings → Audit log: who did what in the tenant, newest first, filtered as the audit API filters.
+
+Each entry reads as a sentence with links (`accounts.web.audit_sentences`); its action code stays
+beside it as a link that filters the log by that action."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import SafeString
 
 from accounts.models import AuditLog, Role
 from accounts.selectors import AuditLogFilter, actor_type, audit_log_actions, audit_log_scope
+from accounts.web.audit_sentences import audit_sentence, resolve_targets
 from accounts.web.common import settings_context, start_of_day, start_of_next_day
 from accounts.web.forms import AuditFilterForm
 from accounts.web.pages import PageRequest, page
@@ -28,6 +33,7 @@ class AuditRow:
     actor: str
     actor_kind: str
     details: str
+    sentence: SafeString
 
 
 def _describe(value: Any) -> str:
@@ -37,13 +43,18 @@ def _describe(value: Any) -> str:
 
 
 def audit_rows(entries: Iterable[AuditLog]) -> list[AuditRow]:
-    """Entries as a person reads them: who (or what) acted, and the recorded details in one line."""
+    """Entries as a person reads them: a sentence of who did what, and the recorded details in one line."""
+    entries = list(entries)
+    targets = resolve_targets(entries)
     rows = []
     for entry in entries:
         kind = actor_type(entry)
         actor = entry.actor_label.removeprefix("api_key:") if kind != "system" else "System"
         details = "; ".join(f"{key.replace('_', ' ')}: {_describe(value)}" for key, value in entry.metadata.items())
-        rows.append(AuditRow(entry=entry, actor=actor, actor_kind=ACTOR_KINDS[kind], details=details))
+        sentence = audit_sentence(entry, targets)
+        rows.append(
+            AuditRow(entry=entry, actor=actor, actor_kind=ACTOR_KINDS[kind], details=details, sentence=sentence)
+        )
     return rows
 
 

@@ -64,12 +64,12 @@ RUNNER_ERRORS = {
         message="The SkyBot runner is not reachable right now; try again later.",
     ),
 }
-# A `config` the template's JSON Schema refuses: each failing JSON path with jsonschema's messages.
+# A `config` the template's JSON Schema refuses: each failing JSON path with its messages for people.
 INVALID_CONFIG = error_response(
     400,
     "Invalid input, or a `config` the template's JSON Schema refuses (`details` names each JSON path).",
     message="The configuration does not match the template's schema.",
-    details={"config.business_hours.open": ["'9am' does not match '^([01][0-9]|2[0-3]):[0-5][0-9]$'"]},
+    details={"config.business_hours.open": ["Write the opening time as HH:MM (24 hours), such as 09:00."]},
 )
 
 

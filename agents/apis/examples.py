@@ -141,6 +141,7 @@ ANALYTICS = [
 REPORT: dict[str, Any] = {
     "id": 58,
     "kind": "conversations",
+    "agent": None,
     "status": "ready",
     "date_from": "2026-04-01T00:00:00Z",
     "date_to": "2026-05-01T00:00:00Z",
@@ -152,12 +153,21 @@ REPORT: dict[str, Any] = {
 }
 REPORT_CREATE = [
     example_request({"kind": "conversations", "date_from": "2026-04-01T00:00:00Z", "date_to": "2026-05-01T00:00:00Z"}),
+    example_request(
+        {
+            "kind": "agent_executions",
+            "agent": 7,
+            "date_from": "2026-04-01T00:00:00Z",
+            "date_to": "2026-05-01T00:00:00Z",
+        },
+        name="One agent's executions",
+    ),
     example_response({**REPORT, "status": "pending", "rows": 0, "finished_at": None, "download_url": None}, status=202),
 ]
 REPORT_DETAIL = [example_response(REPORT)]
 REPORT_CSV = (
     "id,channel,contact_name,contact_wa_id,status,priority,assignee,agent_id,created_at,last_message_at\r\n"
-    "5810,'+351211234567,João Silva,351912345678,resolved,normal,tiago.mendes@sorriso-dental.pt,,"
+    "5810,+351211234567,João Silva,351912345678,resolved,normal,tiago.mendes@sorriso-dental.pt,,"
     "2026-04-03T09:12:03.505311+00:00,2026-04-03T11:40:12.003911+00:00\r\n"
 )
 REPORT_DOWNLOAD = [example_response(REPORT_CSV, name="CSV", media_type="text/csv")]

@@ -17,7 +17,7 @@ from accounts.apis.base import TenantApi
 from accounts.models import Role
 from accounts.services.audit import RequestContext
 from agents.apis import examples
-from agents.models import Report, ReportKind, ReportStatus
+from agents.models import Agent, Report, ReportKind, ReportStatus
 from agents.services.reports import report_download_url, report_request
 from core.exceptions import Conflict
 from core.openapi import error_response, error_responses
@@ -34,6 +34,7 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         fields = [
             "id",
             "kind",
+            "agent",
             "status",
             "date_from",
             "date_to",
@@ -59,10 +60,17 @@ class ReportCreateApi(TenantApi):
         date_to = serializers.DateTimeField(help_text="Exclusive; at most 366 days after `date_from`.")
         format = serializers.ChoiceField(choices=["csv"], required=False, default="csv")
         account = serializers.IntegerField(required=False, help_text="Platform staff only: the tenant to export.")
+        agent = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="With `agent_executions`: only this agent's executions (left out: every agent's).",
+        )
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if attrs["date_from"] >= attrs["date_to"]:
                 raise serializers.ValidationError({"date_from": ["Must be before `date_to`."]})
+            if "agent" in attrs and attrs["kind"] != ReportKind.AGENT_EXECUTIONS:
+                raise serializers.ValidationError({"agent": ["Only with the kind agent_executions."]})
             if attrs["date_to"] - attrs["date_from"] > MAX_REPORT_RANGE:
                 raise serializers.ValidationError({"date_to": ["A report covers at most 366 days."]})
             return attrs
@@ -83,8 +91,15 @@ class ReportCreateApi(TenantApi):
     )
     def post(self, request: Request) -> Response:
         data = self.validated(self.ReportRequestInput, request)
+        account = self.account_for_create(data.get("account"))
+        agent = None
+        if "agent" in data:
+            agent = Agent.objects.filter(pk=data["agent"], account=account).first()
+            if agent is None:
+                raise serializers.ValidationError({"agent": ["No such agent."]})
         report = report_request(
-            account=self.account_for_create(data.get("account")),
+            account=account,
+            agent=agent,
             kind=data["kind"],
             date_from=data["date_from"],
             date_to=data["date_to"],

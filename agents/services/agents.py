@@ -25,15 +25,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as SchemaValidationError
-from jsonschema.validators import validator_for
 
 from accounts.models import Account
 from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from agents.hooks import AgentStarted, AgentStopped
 from agents.models import Agent, AgentRuntime, AgentStatus, AgentTemplate
+from agents.services.configuration import config_validate
 from agents.services.lifecycle import agent_status_publish, agent_transition, transition_check
 from agents.skybot import SkyBotClient, SkyBotNotConfigured, SkyBotRejected, SkyBotUnavailable
 from core.exceptions import ApplicationError, Conflict
@@ -59,27 +57,6 @@ class RunnerUnavailable(ApplicationError):
     status_code = 503
     code = "skybot_unavailable"
     default_message = "The SkyBot runner is not reachable right now; try again later."
-
-
-# --- validation -------------------------------------------------------------------------------
-
-
-def _error_key(error: SchemaValidationError, root: str) -> str:
-    return ".".join([root, *(str(part) for part in error.absolute_path)])
-
-
-def config_validate(*, schema: dict[str, Any], config: Any, field: str = "config") -> None:
-    """Raise a 400 unless `config` satisfies the JSON Schema; `details` maps each failing JSON path
-    (`config.max_discount`, `config.escalation_keywords.0`) to jsonschema's messages."""
-    validator_class = validator_for(schema, default=Draft202012Validator)
-    validator = validator_class(schema)
-    errors: dict[str, list[str]] = {}
-    for error in sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path]):
-        errors.setdefault(_error_key(error, field), []).append(error.message)
-    if errors:
-        raise ApplicationError(
-            "The configuration does not match the template's schema.", code="validation_error", details=errors
-        )
 
 
 def _template_get(key: str, account: Account) -> AgentTemplate:

@@ -19,8 +19,9 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.principals import Principal
 from accounts.services.audit import RequestContext, audit_log_record
-from agents.models import AgentExecution, Report, ReportKind, ReportStatus
+from agents.models import Agent, AgentExecution, Report, ReportKind, ReportStatus
 from core.csv_safety import csv_safe
+from core.exceptions import ApplicationError
 from core.transactions import after_commit
 from inbox.models import Conversation
 
@@ -62,20 +63,29 @@ def report_request(
     date_to: datetime,
     actor: Principal,
     context: RequestContext,
+    agent: Agent | None = None,
 ) -> Report:
-    """Record the request and queue the job that writes the file (after commit)."""
+    """Record the request and queue the job that writes the file (after commit). With `agent`, an
+    agent executions report holds only that agent's executions."""
     from agents.tasks import generate_report
 
+    if agent is not None:
+        if agent.account_id != account.pk:
+            raise ApplicationError("No such agent.", code="validation_error", details={"agent": ["No such agent."]})
+        if kind != ReportKind.AGENT_EXECUTIONS:
+            raise ApplicationError(
+                "Only an agent executions report is of one agent.",
+                code="validation_error",
+                details={"agent": ["Only with the kind agent_executions."]},
+            )
     report = Report.objects.create(
-        account=account, requested_by=actor.user, kind=kind, date_from=date_from, date_to=date_to
+        account=account, requested_by=actor.user, kind=kind, agent=agent, date_from=date_from, date_to=date_to
     )
+    metadata: dict[str, Any] = {"kind": kind, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
+    if agent is not None:
+        metadata["agent"] = agent.pk
     audit_log_record(
-        action="report.requested",
-        actor=actor,
-        account=account,
-        target=report,
-        context=context,
-        metadata={"kind": kind, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
+        action="report.requested", actor=actor, account=account, target=report, context=context, metadata=metadata
     )
     after_commit(generate_report.delay, report.pk)
     return report
@@ -122,25 +132,24 @@ def report_generate(*, report: Report) -> Report:
 
 def _rows(report: Report) -> tuple[list[str], Iterable[Iterable[Any]]]:
     if report.kind == ReportKind.AGENT_EXECUTIONS:
-        executions = (
-            AgentExecution.objects.filter(
-                account_id=report.account_id, started_at__gte=report.date_from, started_at__lt=report.date_to
-            )
-            .order_by("started_at", "id")
-            .values_list(
-                "id",
-                "agent_id",
-                "agent__name",
-                "external_id",
-                "status",
-                "started_at",
-                "finished_at",
-                "duration_ms",
-                "conversation_id",
-                "error",
-            )
+        executions = AgentExecution.objects.filter(
+            account_id=report.account_id, started_at__gte=report.date_from, started_at__lt=report.date_to
         )
-        return EXECUTION_COLUMNS, executions.iterator(chunk_size=ROWS_PER_FETCH)
+        if report.agent_id is not None:
+            executions = executions.filter(agent_id=report.agent_id)
+        rows = executions.order_by("started_at", "id").values_list(
+            "id",
+            "agent_id",
+            "agent__name",
+            "external_id",
+            "status",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "conversation_id",
+            "error",
+        )
+        return EXECUTION_COLUMNS, rows.iterator(chunk_size=ROWS_PER_FETCH)
     if report.kind == ReportKind.CONVERSATIONS:
         conversations = (
             Conversation.objects.filter(
@@ -179,10 +188,11 @@ def _email_requester(report: Report) -> None:
     if user is None or not user.email:
         return
     kind = ReportKind(report.kind).label.lower()
+    of_agent = f" of {report.agent.name}" if report.agent_id is not None and report.agent is not None else ""
     send_mail(
         subject=f"Your {kind} report is ready",
         message=(
-            f"The {kind} report you asked for ({report.date_from:%Y-%m-%d %H:%M} to "
+            f"The {kind} report{of_agent} you asked for ({report.date_from:%Y-%m-%d %H:%M} to "
             f"{report.date_to:%Y-%m-%d %H:%M} UTC, {report.rows} rows) is ready.\n\n"
             f"Download it (signed in): {report_download_url(report)}\n"
         ),

@@ -42,7 +42,7 @@ def runner(httpserver: Any, settings: Any) -> Any:
 
 @pytest.fixture(autouse=True)
 def _catalogue(request: Any) -> None:
-    """The template catalogue as the data migration seeds it: a transactional test that ran
+    """The template catalogue as the data migrations leave it: a transactional test that ran
     earlier in the same worker flushes every table, migration data included."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
@@ -51,3 +51,4 @@ def _catalogue(request: Any) -> None:
     request.getfixturevalue("transactional_db" if transactional else "db")
     if not AgentTemplate.objects.exists():
         importlib.import_module("agents.migrations.0002_agent_templates").seed(django_apps, None)
+        importlib.import_module("agents.migrations.0007_catalogue_config_checks").update_catalogue(django_apps, None)

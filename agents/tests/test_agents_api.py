@@ -81,8 +81,8 @@ def test_config_that_breaks_the_schema_is_a_400_naming_the_path(admin_api: APICl
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     assert response.json()["details"] == {
-        "config.max_discount_percent": ["50 is greater than the maximum of 40"],
-        "config.qualifying_questions.1": ["3 is not of type 'string'"],
+        "config.max_discount_percent": ["Max discount percent must be at most 40."],
+        "config.qualifying_questions.1": ["Qualifying questions, item 2, must be text."],
     }
     assert not Agent.objects.exists()
 
@@ -90,7 +90,11 @@ def test_config_that_breaks_the_schema_is_a_400_naming_the_path(admin_api: APICl
 def test_missing_required_config_and_unknown_keys_are_400(admin_api: APIClient) -> None:
     response = admin_api.post("/api/v1/agents", _body(config={"max_discount_percent": 5, "x": 1}), format="json")
     assert response.status_code == 400
-    assert set(response.json()["details"]) == {"config"}
+    assert response.json()["details"] == {
+        "config": ["There is no setting called “x” here."],
+        "config.greeting": ["Greeting is required."],
+        "config.product_catalog_url": ["Product catalog URL is required."],
+    }
     assert not Agent.objects.exists()
 
 
@@ -270,7 +274,7 @@ def test_update_revalidates_config_and_changes_nothing_on_error(admin_api: APICl
 
     # then 400 with the path, and nothing changed
     assert response.status_code == 400
-    assert response.json()["details"] == {"config.max_discount": ["60 is greater than the maximum of 50"]}
+    assert response.json()["details"] == {"config.max_discount": ["Max discount must be at most 50."]}
     agent.refresh_from_db()
     assert (agent.name, agent.config, agent.status) == (name, config, AgentStatus.ACTIVE)
     assert not AuditLog.objects.filter(action="agent.updated").exists()

@@ -297,3 +297,66 @@ def test_platform_staff_name_the_tenant(
     # then the report belongs to that tenant
     assert response.status_code == 202, response.content
     assert Report.objects.get().account == account
+
+
+# --- one agent's executions ---------------------------------------------------------------------------
+
+
+def test_an_agent_executions_report_of_one_agent_holds_only_its_executions(
+    executions: list[Any],
+    agent: Agent,
+    account: Account,
+    member: User,
+    client_for: Callable[[User], APIClient],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given another agent of the tenant with an execution the same day
+    sibling = AgentFactory(account=account, template=agent.template, name="Sales desk")
+    AgentExecutionFactory(agent=sibling, external_id="sibling-run", started_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+
+    # when a USER asks for the first agent's executions of that day
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(member).post("/api/v1/reports", {**BODY, "agent": agent.pk}, format="json")
+
+    # then the report names the agent and holds its two runs, not its sibling's
+    assert response.status_code == 202, response.content
+    assert response.json()["agent"] == agent.pk
+    report = Report.objects.get(pk=response.json()["id"])
+    lines = read(report).splitlines()
+    assert [line.split(",")[3] for line in lines[1:]] == ["run-1", "run-2"]
+    assert AuditLog.objects.get(action="report.requested").metadata["agent"] == agent.pk
+    assert "of Support triage" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"kind": "conversations"}, "agent", "Only with the kind agent_executions."),
+        ({"agent": 0}, "agent", "Ensure this value is greater than or equal to 1."),
+    ],
+)
+def test_a_bad_agent_for_a_report_is_a_400_and_records_nothing(
+    agent: Agent,
+    member: User,
+    client_for: Callable[[User], APIClient],
+    body: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    response = client_for(member).post("/api/v1/reports", {**BODY, "agent": agent.pk, **body}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["details"][field] == [message]
+    assert not Report.objects.exists()
+
+
+def test_another_tenants_agent_is_no_agent_for_a_report(
+    other_account: Account, member: User, client_for: Callable[[User], APIClient]
+) -> None:
+    theirs = AgentFactory(account=other_account)
+
+    response = client_for(member).post("/api/v1/reports", {**BODY, "agent": theirs.pk}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["details"] == {"agent": ["No such agent."]}
+    assert not Report.objects.exists()

@@ -227,6 +227,28 @@ def test_exporting_shows_progress_then_a_download_of_the_csv(
     assert [line.split(",")[3] for line in lines[1:]] == ["run-a", "run-b"]
 
 
+def test_exporting_from_an_agents_page_exports_only_that_agents_executions(
+    agent: Agent, account: Account, member: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given an execution of this agent and one of another agent of the same tenant
+    AgentExecutionFactory(agent=agent, external_id="mine", started_at=timezone.now() - timedelta(hours=2))
+    sibling = AgentFactory(account=account, name="Sales desk")
+    AgentExecutionFactory(agent=sibling, external_id="sibling", started_at=timezone.now() - timedelta(hours=1))
+    client = signed_in(member)
+
+    # when the USER exports from this agent's page (which says what it exports)
+    assert "This agent's executions" in html(client.get(f"/agents/{agent.pk}/analytics/", **HTMX))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/agents/{agent.pk}/reports/", {"range": "24h"}, **HTMX)
+
+    # then the CSV holds this agent's execution only
+    report = Report.objects.get(account=account)
+    assert report.agent == agent
+    with report.file.open("rb") as handle:
+        lines = handle.read().decode().splitlines()
+    assert [line.split(",")[3] for line in lines[1:]] == ["mine"]
+
+
 def test_a_report_still_being_written_keeps_polling(account: Account, viewer: User) -> None:
     report = Report.objects.create(
         account=account,
@@ -274,7 +296,8 @@ def test_another_tenants_report_is_404(other_account: Account, viewer: User, age
 # --- demo data ------------------------------------------------------------------------------------------
 
 
-def test_the_demo_seed_is_quick_idempotent_and_fills_the_analytics(viewer: User) -> None:
+def test_the_demo_seed_is_quick_idempotent_and_fills_the_analytics(viewer: User, settings: Any) -> None:
+    settings.SKYBOT_API_URL = "http://127.0.0.1:9"  # runner agents are seeded only for a server with a runner
     account = viewer.account
     out = io.StringIO()
 

@@ -24,6 +24,12 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _runner_configured(settings: Any) -> None:
+    """Runner templates are offered only when a runner is configured (tests that deploy use `runner`)."""
+    settings.SKYBOT_API_URL = "http://127.0.0.1:9"
+
+
 def signed_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
@@ -176,6 +182,32 @@ def test_the_catalogue_offers_every_active_template_to_an_admin(client_admin: Us
     assert "/agents/new/hr-recruiter/" not in page
 
 
+def test_without_a_runner_the_catalogue_offers_plugin_templates_and_says_why_runner_ones_are_missing(
+    client_admin: User, account: Account, settings: Any
+) -> None:
+    # given a server with no SkyBot runner, and a plugin the tenant installed
+    settings.SKYBOT_API_URL = ""
+    AgentTemplate.objects.create(
+        key="faq-plugin", account=account, runtime="plugin", name="FAQ answerer", category="SUPPORT"
+    )
+    runner_templates = AgentTemplate.objects.filter(account__isnull=True, is_active=True, runtime="runner").count()
+    client = signed_in(client_admin)
+
+    # when an admin opens the catalogue
+    page = html(client.get("/agents/new/"))
+
+    # then only the plugin is offered, and the page says how many runner templates are left out and why
+    assert 'href="/agents/new/faq-plugin/"' in page
+    assert "/agents/new/sales-assistant/" not in page
+    assert f"{runner_templates} templates run on the SkyBot runner, which this server has not configured" in page
+    assert "SKYBOT_API_URL" in page
+    # and a runner template's form is not offered either, while the plugin's is
+    assert client.get("/agents/new/sales-assistant/").status_code == 404
+    assert client.post("/agents/new/sales-assistant/", sales_form()).status_code == 404
+    assert not Agent.objects.filter(name="Shoe seller").exists()
+    assert client.get("/agents/new/faq-plugin/").status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/agents/new/", "/agents/new/sales-assistant/"])
 def test_a_user_or_viewer_may_not_open_the_create_pages(path: str, member: User, viewer: User) -> None:
     assert signed_in(member).get(path).status_code == 403
@@ -289,8 +321,8 @@ def test_the_schemas_verdict_is_shown_next_to_each_field_and_nothing_is_created(
     assert_no_inline_code(response)
     page = html(response)
     assert "Please correct the errors below." in page
-    assert field_error(page, "config-max_discount_percent", "90 is greater than the maximum of 40")
-    assert field_error(page, "config-product_catalog_url", "&#x27;ftp://files&#x27; does not match")
+    assert field_error(page, "config-max_discount_percent", "Max discount percent must be at most 40.")
+    assert field_error(page, "config-product_catalog_url", "Write a web address that starts with http:// or https://.")
     assert 'value="Shoe seller"' in page
     assert not Agent.objects.exists()
     assert fake.requests() == []
@@ -326,7 +358,7 @@ def test_a_partly_filled_group_and_bad_json_are_errors_on_their_fields(client_ad
         },
     )
     assert response.status_code == 400
-    assert field_error(html(response), "config-business_hours__close", "This field is required.")
+    assert field_error(html(response), "config-business_hours__close", "Closes at is required.")
 
     # a recruiter whose open positions are not JSON
     response = client.post(
@@ -448,7 +480,7 @@ def test_an_invalid_edit_changes_nothing(account: Account, client_admin: User, m
 
     response = signed_in(client_admin).post(f"/agents/{agent.pk}/edit/", body)
     assert response.status_code == 400
-    assert "is too short" in html(response)
+    assert "System prompt must be at least 10 characters long." in html(response)
     assert (
         signed_in(member)
         .post(f"/agents/{agent.pk}/edit/", {**body, "config-system_prompt": "Long enough!"})

@@ -13,10 +13,11 @@ HOUR_STEPS = (2, 3, 4, 6, 12, 24, 48, 72, 96, 120, 168)  # label steps that land
 
 
 def _bucket_label(bucket: datetime, interval: str, *, long: bool) -> str:
+    # Day before month, as every date on the pages (core.templatetags.dates); buckets are UTC.
     if interval == "day":
-        return f"{bucket:%b} {bucket.day}"
+        return f"{bucket.day} {bucket:%b}"
     if long or (bucket.hour == 0):
-        return f"{bucket:%b} {bucket.day}, {bucket:%H:%M}" if long else f"{bucket:%b} {bucket.day}"
+        return f"{bucket.day} {bucket:%b}, {bucket:%H:%M}" if long else f"{bucket.day} {bucket:%b}"
     return f"{bucket:%H:%M}"
 
 

@@ -14,7 +14,6 @@ objects, `oneOf`...) is edited as JSON text.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,11 +22,11 @@ from django import forms
 from django.forms import BoundField
 
 from agents.selectors import LISTED_STATUSES
+from agents.services.configuration import label_for as label_for  # the pages' name for a setting
 
 PREFIX = "config"
 NESTED = "__"
 LONG_TEXT = 300
-REQUIRED_MESSAGE = re.compile(r"^'(?P<name>[^']+)' is a required property$")
 
 RANGES: dict[str, tuple[str, timedelta]] = {
     "24h": ("Last 24 hours", timedelta(hours=24)),
@@ -35,15 +34,6 @@ RANGES: dict[str, tuple[str, timedelta]] = {
     "30d": ("Last 30 days", timedelta(days=30)),
 }
 DEFAULT_RANGE = "7d"
-
-
-def label_for(name: str, schema: dict[str, Any]) -> str:
-    if isinstance(schema.get("title"), str):
-        return str(schema["title"])
-    words = name.replace("_", " ").replace("-", " ").split()
-    spelled = {"url": "URL", "id": "ID", "api": "API", "cv": "CV", "hr": "HR"}
-    text = " ".join(spelled.get(word.lower(), word) for word in words)
-    return text[:1].upper() + text[1:]
 
 
 def _type_of(schema: dict[str, Any]) -> str | None:
@@ -245,18 +235,13 @@ class ConfigForm(forms.Form):
         for key, messages in details.items():
             parts = str(key).split(".")
             for message in messages if isinstance(messages, list) else [messages]:
-                name = self._field_for(parts, str(message)) if parts[0] == PREFIX else None
-                if name is None:
-                    self.add_error(None, str(message))
-                else:
-                    missing = REQUIRED_MESSAGE.match(str(message))
-                    self.add_error(name, "This field is required." if missing else str(message))
+                name = self._field_for(parts) if parts[0] == PREFIX else None
+                if name is not None and str(message) in self.errors.get(name, []):
+                    continue  # said once next to the field is enough
+                self.add_error(name, str(message))
 
-    def _field_for(self, parts: list[str], message: str) -> str | None:
+    def _field_for(self, parts: list[str]) -> str | None:
         rest = parts[1:]
-        missing = REQUIRED_MESSAGE.match(message)
-        if missing:  # the schema names the missing property in the message, at its parent's path
-            rest = [*rest, missing["name"]]
         if not rest:
             return None
         if rest[0] in self.fields:

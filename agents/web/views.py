@@ -38,6 +38,7 @@ from agents.services.agents import (
 from agents.services.analytics import AnalyticsRange, AnalyticsRangeError, agent_analytics, analytics_range
 from agents.services.lifecycle import can_transition
 from agents.services.reports import report_request
+from agents.skybot import runner_configured
 from agents.web.charts import execution_chart
 from agents.web.forms import RANGES, AgentFilterForm, AgentForm, AnalyticsForm, ConfigForm, label_for
 from core.exceptions import ApplicationError, RateLimited
@@ -62,7 +63,9 @@ AGENT_MISSING = "This agent does not exist (any more)."
 
 
 def _template(request: PageRequest, key: str) -> AgentTemplate:
-    return get_object_or_404(template_list(principal=request.principal), key=key)
+    """A template the tenant is offered: a runner template only when this server has a runner."""
+    offered = template_list(principal=request.principal, with_runner=runner_configured())
+    return get_object_or_404(offered, key=key)
 
 
 def _channel_choices(request: PageRequest) -> list[tuple[int, str]]:
@@ -100,8 +103,12 @@ def agent_list(request: PageRequest) -> HttpResponse:
 
 @page(role=Role.CLIENT_ADMIN)
 def agent_new(request: PageRequest) -> HttpResponse:
-    """The template catalogue: pick what kind of agent to create."""
-    return render(request, "agents/new.html", {"templates": list(template_list(principal=request.principal))})
+    """The template catalogue: pick what kind of agent to create. Runner templates are offered only
+    when this server has a SkyBot runner; otherwise the page says how many are left out, and why."""
+    templates = list(template_list(principal=request.principal))
+    offered = [t for t in templates if t.runtime != AgentRuntime.RUNNER or runner_configured()]
+    context = {"templates": offered, "runner_templates_left_out": len(templates) - len(offered)}
+    return render(request, "agents/new.html", context)
 
 
 @page(role=Role.CLIENT_ADMIN)
@@ -390,7 +397,7 @@ def agent_remove(request: PageRequest, pk: int) -> HttpResponse:
 
 @page(role=Role.USER)
 def report_create(request: PageRequest, pk: int) -> HttpResponse:
-    """Ask for a CSV of the tenant's executions over the period on screen; the answer polls its status."""
+    """Ask for a CSV of this agent's executions over the period on screen; the answer polls its status."""
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "POST"})
     agent = _agent(request, pk)
@@ -401,6 +408,7 @@ def report_create(request: PageRequest, pk: int) -> HttpResponse:
     report = report_request(
         account=request.account,
         kind=ReportKind.AGENT_EXECUTIONS,
+        agent=agent,
         date_from=window.date_from,
         date_to=window.date_to,
         actor=request.principal,

@@ -36,6 +36,7 @@ from core.openapi import ERROR_EXAMPLES
 from core.tests.openapi import Operation, cached_schema, operation, operations, problems, shape_differences
 from inbox.models import Conversation, Label
 from inbox.services.crm import lead_create
+from inbox.services.sandbox import MAX_SANDBOX_NUMBERS, sandbox_channel_create
 from inbox.tests.factories import ChannelFactory, ContactFactory, ConversationFactory, LeadFactory, MessageFactory
 from integrations.models import DeliveryStatus, DisabledReason, EventDelivery, WebhookEndpoint
 from integrations.services.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -96,6 +97,7 @@ CALLS = [
     # inbox
     Call("channels_list"),
     Call("channels_create"),
+    Call("channels_sandbox_create"),
     Call("channels_retrieve", target=lambda w: w.channel.pk),
     Call("channels_update", target=lambda w: w.channel.pk),
     Call("contacts_list"),
@@ -527,6 +529,7 @@ BAD_INPUT: dict[str, tuple[str, Callable[[World], Any] | None, str, Callable[[Wo
         lambda w: {"phone_number_id": "12ab", "display_phone_number": "+351211234567", "access_token": "EAAG"},
     ),
     "channels_update": ("admin", lambda w: w.channel.pk, "", lambda w: {"is_active": "maybe"}),
+    "channels_sandbox_create": ("admin", None, "", lambda w: {"name": "x" * 101}),
     "contacts_list": ("admin", None, "cursor=nonsense", lambda w: {}),
     "contacts_create": ("admin", None, "", lambda w: {"wa_id": "+351 91"}),
     "contacts_update": ("admin", lambda w: w.contact.pk, "", lambda w: {"wa_id": "+351 91"}),
@@ -648,6 +651,12 @@ def _fifty_endpoints(world: World) -> int:
     return 0  # the path names no object
 
 
+def _sandbox_numbers_full(world: World) -> int:
+    for _ in range(MAX_SANDBOX_NUMBERS):
+        sandbox_channel_create(account=world.account, actor=Principal.platform_key())
+    return 0  # the path names no object
+
+
 def _pending_report(world: World) -> int:
     now = timezone.now()
     report = Report.objects.create(
@@ -659,6 +668,7 @@ def _pending_report(world: World) -> int:
 # A conflict per operation whose documented 409 names a specific code: how to cause it (answering
 # the path's `{id}`), the body, and the caller.
 CONFLICTS: dict[str, tuple[Callable[[World], Any], Callable[[World], dict[str, Any]], str]] = {
+    "channels_sandbox_create": (_sandbox_numbers_full, lambda w: {"name": "One more"}, "admin"),
     "conversations_messages_send": (_close_the_window, lambda w: {"text": "Are you still there?"}, "admin"),
     "conversations_handoff": (lambda w: w.conversation.pk, lambda w: {}, "admin"),
     "api_keys_rotate": (_revoked_key, lambda w: {}, "admin"),

@@ -60,15 +60,34 @@ def test_what_is_worth_retrying(status, retryable):
     ("cell", "written"),
     [
         ("=SUM(A1)", "'=SUM(A1)"),
-        ("+1", "'+1"),
-        ("-2", "'-2"),
         ("@cmd", "'@cmd"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
         ("Ana", "Ana"),
         ("", ""),
         ("a=b", "a=b"),
+        # a sign followed by anything a spreadsheet could call or look up is still a formula
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ('+1+HYPERLINK("http://x")', '\'+1+HYPERLINK("http://x")'),
+        ("-1*A1", "'-1*A1"),
+        ("+SUM(1)", "'+SUM(1)"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("=1", "'=1"),
+        ("-", "'-"),
+        ("+()", "'+()"),
+        ("\t+15550100101", "'\t+15550100101"),
+        ("\r1", "'\r1"),
+        ("-1e5", "'-1e5"),
     ],
 )
 def test_spreadsheet_formulas_become_text(cell, written):
     assert csv_safe(cell) == written
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["+15550100101", "+1 555 010 0101", "+1 (555) 010-0101", "+351 912 345 678", "-2", "-12.50", "+1", "-1,5"],
+)
+def test_numbers_and_phone_numbers_are_written_as_they_are(cell):
+    assert csv_safe(cell) == cell

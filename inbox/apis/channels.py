@@ -1,4 +1,4 @@
-"""WhatsApp channels of a tenant. Tokens and secrets are write-only."""
+"""WhatsApp channels of a tenant, and sandbox numbers (no Meta account). Tokens and secrets are write-only."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from rest_framework.response import Response
 from accounts.apis.base import TenantApi
 from accounts.models import Role
 from accounts.services.audit import RequestContext
-from core.openapi import PAGE_PARAMETERS, error_responses, page_of
+from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
 from core.serializers import InputSerializer
 from inbox.apis import examples
 from inbox.models import Channel
 from inbox.services.channels import channel_create, channel_update
+from inbox.services.sandbox import MAX_SANDBOX_NUMBERS, sandbox_channel_create
 
 ADMIN_WRITES = {**TenantApi.required_roles, "POST": Role.CLIENT_ADMIN, "PATCH": Role.CLIENT_ADMIN}
 
@@ -37,6 +38,7 @@ class ChannelSerializer(serializers.ModelSerializer[Channel]):
             "display_phone_number",
             "business_account_id",
             "is_active",
+            "is_sandbox",
             "has_app_secret",
             "has_verify_token",
             "webhook_url",
@@ -109,6 +111,44 @@ class ChannelListApi(TenantApi):
         return Response(ChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
 
 
+class ChannelSandboxCreateApi(TenantApi):
+    required_roles = {**TenantApi.required_roles, "POST": Role.CLIENT_ADMIN}
+
+    class SandboxCreateInput(InputSerializer):
+        name = serializers.CharField(max_length=100, required=False, default="", help_text="Empty: “Sandbox”.")
+        account = serializers.IntegerField(required=False, help_text="Platform staff only: the tenant's id.")
+
+    @extend_schema(
+        operation_id="channels_sandbox_create",
+        summary="Add a sandbox number",
+        description=(
+            "A WhatsApp number inside the platform, to try everything without a Meta account: customers are "
+            "simulated (the customer simulator page), their messages come through the signed WhatsApp webhook "
+            "like real ones, and replies are accepted by a built-in stand-in for the Graph API, never sent to "
+            "Meta. It has an app secret of its own and no access token; `is_sandbox` is true. A workspace has "
+            f"at most {MAX_SANDBOX_NUMBERS} (409 `sandbox_limit`). See docs/whatsapp.md."
+        ),
+        request=SandboxCreateInput,
+        examples=examples.CHANNEL_SANDBOX_CREATE,
+        responses={
+            201: ChannelSerializer,
+            **error_responses(400, field_errors={"name": ["Ensure this field has no more than 100 characters."]}),
+            409: error_response(
+                409,
+                code="sandbox_limit",
+                message=f"A workspace has at most {MAX_SANDBOX_NUMBERS} sandbox numbers: delete or reuse one.",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(self.SandboxCreateInput, request)
+        account = self.account_for_create(data.pop("account", None))
+        channel = sandbox_channel_create(
+            account=account, actor=self.principal, context=RequestContext.from_request(request), **data
+        )
+        return Response(ChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
+
+
 class ChannelDetailApi(TenantApi):
     required_roles = ADMIN_WRITES
 
@@ -152,5 +192,6 @@ class ChannelDetailApi(TenantApi):
 
 urlpatterns = [
     path("channels", ChannelListApi.as_view(), name="channel-list"),
+    path("channels/sandbox", ChannelSandboxCreateApi.as_view(), name="channel-sandbox-create"),
     path("channels/<int:pk>", ChannelDetailApi.as_view(), name="channel-detail"),
 ]

@@ -19,7 +19,7 @@ from core.serializers import InputSerializer
 from inbox.apis import examples
 from inbox.hooks import agent_directory
 from inbox.models import Conversation, ConversationStatus, Priority
-from inbox.selectors import conversation_list, message_list
+from inbox.selectors import CONVERSATION_SEARCH_HELP, conversation_list, message_list
 from inbox.serializers import ConversationSerializer, MessageSerializer
 from inbox.services.conversations import conversation_mark_read, conversation_update
 from inbox.services.messages import message_send
@@ -39,7 +39,7 @@ class ConversationListApi(TenantApi):
             OpenApiParameter("agent", int, description="An AI agent's id: the conversations it holds."),
             OpenApiParameter("channel", int),
             OpenApiParameter("label", str),
-            OpenApiParameter("q", str, description="Contact name or number contains this text."),
+            OpenApiParameter("q", str, description=CONVERSATION_SEARCH_HELP),
             *PAGE_PARAMETERS,
         ],
         examples=examples.CONVERSATION_LIST,
@@ -60,7 +60,11 @@ class ConversationDetailApi(TenantApi):
         status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
         snoozed_until = serializers.DateTimeField(required=False, allow_null=True)
         priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-        assignee = serializers.IntegerField(required=False, allow_null=True, help_text="A teammate's user id, or null.")
+        assignee = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="A teammate's user id (a USER or an admin: a VIEWER cannot answer), or null.",
+        )
         agent = serializers.IntegerField(
             required=False,
             allow_null=True,

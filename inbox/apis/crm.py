@@ -20,7 +20,7 @@ from core.serializers import InputSerializer
 from inbox.apis import examples
 from inbox.exports import leads_csv_response
 from inbox.models import Contact, Lead, LeadStatus
-from inbox.selectors import ContactFilter, LeadFilter
+from inbox.selectors import CONTACT_SEARCH_HELP, ContactFilter, LeadFilter
 from inbox.serializers import LeadSerializer
 from inbox.services.crm import contact_create, contact_update, lead_create, lead_update, record_delete
 
@@ -60,7 +60,7 @@ class ContactListApi(TenantApi):
         operation_id="contacts_list",
         summary="List or search contacts",
         parameters=[
-            OpenApiParameter("q", str, description="Name, number or email contains this text."),
+            OpenApiParameter("q", str, description=CONTACT_SEARCH_HELP),
             *PAGE_PARAMETERS,
         ],
         examples=examples.CONTACT_LIST,

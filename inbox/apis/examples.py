@@ -21,6 +21,7 @@ CHANNEL: dict[str, Any] = {
     "display_phone_number": "+351211234567",
     "business_account_id": "102290129340398",
     "is_active": True,
+    "is_sandbox": False,
     "has_app_secret": True,
     "has_verify_token": True,
     "webhook_url": f"{EXAMPLE_SITE}/webhooks/whatsapp",
@@ -43,6 +44,24 @@ CHANNEL_CREATE = [
     example_response({**CHANNEL, "updated_at": CHANNEL["created_at"]}, status=201),
 ]
 CHANNEL_DETAIL = [example_response(CHANNEL)]
+CHANNEL_SANDBOX_CREATE = [
+    example_request({"name": "Sandbox"}),
+    example_response(
+        {
+            **CHANNEL,
+            "id": 9,
+            "name": "Sandbox",
+            "phone_number_id": "048213906551274",
+            "display_phone_number": "+1 555 0155 1274",
+            "business_account_id": "",
+            "is_sandbox": True,
+            "has_verify_token": False,
+            "created_at": "2026-05-14T09:02:11.204518Z",
+            "updated_at": "2026-05-14T09:02:11.204518Z",
+        },
+        status=201,
+    ),
+]
 CHANNEL_UPDATE = [
     example_request({"name": "Reception (Lisbon)", "access_token": "EAAGm0PX4ZCpsBANewTokenAfterRotation2026ZD"}),
     example_response({**CHANNEL, "name": "Reception (Lisbon)", "updated_at": "2026-05-14T09:40:03.771245Z"}),

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.principals import Principal
 from accounts.services.audit import SYSTEM, RequestContext, audit_log_record
 from core.exceptions import ApplicationError
@@ -18,6 +18,12 @@ from inbox.models import Channel, Contact, Conversation, ConversationStatus, Lab
 from inbox.serializers import conversation_event_data
 
 _UNSET: Any = object()
+VIEWER_NOT_ASSIGNABLE = "A viewer cannot answer conversations: give it to a user or an admin."
+
+
+def may_be_assigned(user: User) -> bool:
+    """Whether a conversation may be given to `user`: they must be able to answer it (not a VIEWER)."""
+    return Role.rank(user.role) >= Role.rank(Role.USER)
 
 
 @transaction.atomic
@@ -73,6 +79,10 @@ def conversation_update(
         if assignee is not None and (assignee.account_id != conversation.account_id or not assignee.is_active):
             raise ApplicationError(
                 "No such teammate.", code="validation_error", details={"assignee": ["No such teammate."]}
+            )
+        if assignee is not None and not may_be_assigned(assignee):
+            raise ApplicationError(
+                VIEWER_NOT_ASSIGNABLE, code="validation_error", details={"assignee": [VIEWER_NOT_ASSIGNABLE]}
             )
         conversation.assignee = assignee
         changed["assignee"] = assignee.pk if assignee else None

@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from inbox.models import Message
-from inbox.whatsapp import GraphApiError, WhatsAppClient
+from inbox.services.sandbox import graph_api_for
+from inbox.whatsapp import GraphApiError
 
 
 def media_download(*, message: Message, final_attempt: bool) -> None:
@@ -19,7 +20,7 @@ def media_download(*, message: Message, final_attempt: bool) -> None:
         return
     channel = message.channel
     try:
-        with WhatsAppClient(phone_number_id=channel.phone_number_id, access_token=channel.access_token) as client:
+        with graph_api_for(channel) as client:
             url, mime_type = client.media_url(str(media_id))
             content = client.download(url)
     except GraphApiError as exc:

@@ -17,7 +17,8 @@ from core.transactions import after_commit
 from inbox.hooks import Agent
 from inbox.models import Conversation, Message, MessageDirection, MessageStatus, MessageType
 from inbox.serializers import message_event_data
-from inbox.whatsapp import GraphApiError, WhatsAppClient
+from inbox.services.sandbox import graph_api_for, sandbox_delivery_report
+from inbox.whatsapp import GraphApiError
 
 
 def customer_window_open(conversation: Conversation) -> bool:
@@ -108,7 +109,8 @@ def _mark_failed(message: Message, error: dict[str, Any]) -> None:
 
 
 def message_deliver(*, message: Message, final_attempt: bool) -> None:
-    """Send a queued message through the Graph API and store its wamid.
+    """Send a queued message through the Graph API (a sandbox number's: the platform's stand-in)
+    and store its wamid.
 
     Raises `GraphApiError` when a retry may help (and this is not the last attempt); otherwise
     the message is marked failed with Meta's error.
@@ -117,7 +119,7 @@ def message_deliver(*, message: Message, final_attempt: bool) -> None:
         return  # already delivered by an earlier run of this task
     channel = message.channel
     try:
-        with WhatsAppClient(phone_number_id=channel.phone_number_id, access_token=channel.access_token) as client:
+        with graph_api_for(channel) as client:
             sent = client.send(to=message.conversation.contact.wa_id, message=message.payload)
     except GraphApiError as exc:
         if exc.retryable and not final_attempt:
@@ -130,3 +132,6 @@ def message_deliver(*, message: Message, final_attempt: bool) -> None:
     )
     message.refresh_from_db()
     publish(account_id=message.account_id, feed="inbox", event="message.status", data=message_event_data(message))
+    if channel.is_sandbox and message.external_id == sent.wamid:
+        # What Meta's webhook would say next; only now, so the statuses find the stored wamid.
+        sandbox_delivery_report(message=message)

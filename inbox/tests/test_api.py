@@ -520,3 +520,21 @@ def test_leads_export_csv(client_for, viewer, account, other_account):
     assert rows[0][:3] == ["id", "name", "email"]
     assert [row[1] for row in rows[1:]] == ["Ana"]
     assert rows[1][4] == "'=HYPERLINK(evil)"  # no formula reaches a spreadsheet
+
+
+def test_leads_export_keeps_phone_numbers_and_neutralises_formulas(client_for, viewer, account):
+    # given leads whose phone is a number as people write it, and one whose phone is a formula
+    LeadFactory(account=account, name="Ana", phone="+15550100101")
+    LeadFactory(account=account, name="Bo", phone="+1 (555) 010-0102")
+    LeadFactory(account=account, name="Cy", phone="+1+cmd|' /C calc'!A0")
+
+    # when they are exported
+    response = client_for(viewer).get("/api/v1/leads/export")
+
+    # then the numbers are written as they are, and only the formula is made text
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {row["name"]: row["phone"] for row in rows} == {
+        "Ana": "+15550100101",
+        "Bo": "+1 (555) 010-0102",
+        "Cy": "'+1+cmd|' /C calc'!A0",
+    }

@@ -1,9 +1,11 @@
-"""Settings → WhatsApp: connect, edit, switch on and off a tenant's WhatsApp numbers (CLIENT_ADMIN).
+"""Settings → WhatsApp: connect, edit, switch on and off a tenant's WhatsApp numbers (CLIENT_ADMIN),
+and add sandbox numbers, which need no Meta account (inbox/services/sandbox.py).
 
 The access token and the app secret are write-only: a form never shows them back, a page only says
 whether one is set. The verify token is different: it is what the administrator types into Meta's
 webhook form, so each number shows the one Meta must be given (its own, or the platform default)
-next to the webhook URL.
+next to the webhook URL. A sandbox number has nothing to paste into Meta: its card leads to the
+customer simulator instead.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from core.exceptions import ApplicationError
 from inbox.hooks import agent_directory
 from inbox.models import Channel
 from inbox.services.channels import channel_create, channel_update
+from inbox.services.sandbox import MAX_SANDBOX_NUMBERS, sandbox_channel_create
 
 HANDOFF_RULES = Channel._meta.get_field("handoff_rule").choices or []
 KEEP_HELP = "Leave empty to keep the one that is set."
@@ -94,7 +97,43 @@ def _secret_input(autocomplete: str = "off") -> forms.PasswordInput:
     return forms.PasswordInput(render_value=False, attrs={"autocomplete": autocomplete})
 
 
-class _ChannelForm(SettingsForm):
+class _AgentChoice(SettingsForm):
+    """The fields every number has: who answers its new conversations, and who gets them back."""
+
+    default_agent: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="Default AI agent",
+        queryset=None,  # the tenant's agents, set per form
+        required=False,
+        empty_label="None: the team answers",
+        help_text="New conversations on this number start with this agent.",
+    )
+    handoff_rule = forms.ChoiceField(
+        label="Handoff rule", choices=HANDOFF_RULES, help_text="Who gets a conversation an AI agent hands to the team."
+    )
+
+    def __init__(self, *args: Any, account: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agents = agent_directory()
+        choices = agents.selectable(account_id=account.pk).order_by("name", "id")
+        self.fields["default_agent"].queryset = choices  # type: ignore[attr-defined]
+        self.fields["default_agent"].label_from_instance = agents.label  # type: ignore[attr-defined]
+
+
+class SandboxChannelForm(_AgentChoice):
+    """A sandbox number: a name, and who answers it. Nothing comes from Meta."""
+
+    name = forms.CharField(max_length=100, required=False, help_text="A label for your team, e.g. “Sandbox”.")
+    field_order = ["name", "default_agent", "handoff_rule"]
+
+    def changes(self, channel: Channel) -> dict[str, Any]:
+        data = self.cleaned_data
+        changes = {name: data[name] for name in ("name", "handoff_rule") if data[name] != getattr(channel, name)}
+        if data["default_agent"] != channel.default_agent:
+            changes["default_agent"] = data["default_agent"]
+        return changes
+
+
+class _ChannelForm(_AgentChoice):
     name = forms.CharField(max_length=100, required=False, help_text="A label for your team, e.g. “Sales line”.")
     display_phone_number = forms.CharField(
         label="Display number", max_length=32, help_text="The number as customers see it, e.g. +1 555 078 3881."
@@ -124,23 +163,16 @@ class _ChannelForm(SettingsForm):
         widget=_secret_input(),
         help_text="Any string you choose; you type the same one into Meta's webhook form. Empty: the platform default.",
     )
-    default_agent: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label="Default AI agent",
-        queryset=None,  # the tenant's agents, set per form
-        required=False,
-        empty_label="None: the team answers",
-        help_text="New conversations on this number start with this agent.",
-    )
-    handoff_rule = forms.ChoiceField(
-        label="Handoff rule", choices=HANDOFF_RULES, help_text="Who gets a conversation an AI agent hands to the team."
-    )
-
-    def __init__(self, *args: Any, account: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        agents = agent_directory()
-        choices = agents.selectable(account_id=account.pk).order_by("name", "id")
-        self.fields["default_agent"].queryset = choices  # type: ignore[attr-defined]
-        self.fields["default_agent"].label_from_instance = agents.label  # type: ignore[attr-defined]
+    field_order = [
+        "name",
+        "display_phone_number",
+        "business_account_id",
+        "access_token",
+        "app_secret",
+        "verify_token",
+        "default_agent",
+        "handoff_rule",
+    ]
 
 
 class ChannelCreateForm(_ChannelForm):
@@ -151,7 +183,7 @@ class ChannelCreateForm(_ChannelForm):
         help_text="Meta's API Setup → “Phone number ID” (digits, not the phone number).",
         error_messages={"invalid": "Digits only (5 to 32), as Meta's API Setup shows it."},
     )
-    field_order = ["name", "phone_number_id", "display_phone_number", "business_account_id"]
+    field_order = ["name", "phone_number_id", *_ChannelForm.field_order[1:]]
 
 
 class ChannelEditForm(_ChannelForm):
@@ -228,8 +260,57 @@ def channel_new(request: PageRequest) -> HttpResponse:
 
 @page(role=Role.CLIENT_ADMIN)
 @require_http_methods(["GET", "POST"])
+def channel_sandbox_new(request: PageRequest) -> HttpResponse:
+    """Add a sandbox number: nothing to ask Meta, nothing to paste into Meta."""
+    form = SandboxChannelForm(
+        request.POST or None, account=request.account, initial={"name": "Sandbox", "handoff_rule": "unassigned"}
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                channel = sandbox_channel_create(
+                    account=request.account,
+                    actor=request.principal,
+                    context=RequestContext.from_request(request),
+                    **form.cleaned_data,
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+                status = error.status_code
+            else:
+                messages.success(
+                    request, f"Added the sandbox number {channel}. Write to it as a customer in the simulator."
+                )
+                return redirect(f"{reverse('settings_web:channels')}#channel-{channel.pk}")
+    context = _page_context(form=form, max_sandbox_numbers=MAX_SANDBOX_NUMBERS)
+    return render(request, "inbox/sandbox_form.html", context, status=status)
+
+
+def _sandbox_edit(request: PageRequest, channel: Channel) -> HttpResponse:
+    initial = {"name": channel.name, "default_agent": channel.default_agent, "handoff_rule": channel.handoff_rule}
+    form = SandboxChannelForm(request.POST or None, account=request.account, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes(channel)
+        if changes:
+            channel_update(
+                channel=channel, actor=request.principal, context=RequestContext.from_request(request), **changes
+            )
+            messages.success(request, f"Saved {channel}.")
+        else:
+            messages.info(request, f"Nothing to save: {channel} is as it was.")
+        return redirect(f"{reverse('settings_web:channels')}#channel-{channel.pk}")
+    context = _page_context(form=form, channel=channel, max_sandbox_numbers=MAX_SANDBOX_NUMBERS)
+    return render(request, "inbox/sandbox_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@page(role=Role.CLIENT_ADMIN)
+@require_http_methods(["GET", "POST"])
 def channel_edit(request: PageRequest, pk: int) -> HttpResponse:
     channel = _channel(request, pk)
+    if channel.is_sandbox:
+        return _sandbox_edit(request, channel)
     initial = {
         "name": channel.name,
         "display_phone_number": channel.display_phone_number,

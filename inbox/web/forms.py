@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from inbox.hooks import Agent
 from inbox.models import Channel, ConversationStatus, Lead, LeadStatus, Priority
+from inbox.services.conversations import may_be_assigned
 
 ANY = [("", "Any")]
 
@@ -38,6 +39,11 @@ class InboxChoices:
     @property
     def channel_names(self) -> dict[int, str]:
         return {channel.pk: str(channel) for channel in self.channels}
+
+    @property
+    def assignable(self) -> list[User]:
+        """The teammates a conversation may be given to: those who can answer it (no viewers)."""
+        return [user for user in self.teammates if may_be_assigned(user)]
 
 
 class Form(forms.Form):
@@ -61,7 +67,7 @@ class ConversationFilterForm(Form):
         required=False,
         max_length=100,
         strip=True,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or number"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, number or message"}),
     )
     status = forms.ChoiceField(label="Status", required=False, choices=ANY + list(ConversationStatus.choices))
     assignee = forms.ChoiceField(label="Assigned to", required=False)
@@ -194,7 +200,7 @@ class AssignForm(Form):
 
     def __init__(self, *args: Any, choices: InboxChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._teammates = {f"user:{user.pk}": user for user in choices.teammates}
+        self._teammates = {f"user:{user.pk}": user for user in choices.assignable}
         self._agents = {f"agent:{agent.pk}": agent for agent in choices.agents}
         field = self.fields["to"]
         assert isinstance(field, forms.ChoiceField)

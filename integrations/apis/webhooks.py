@@ -163,7 +163,8 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
     account = serializers.IntegerField(source="account_id", read_only=True)
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_CHOICES))
     source = serializers.ChoiceField(  # type: ignore[assignment]
-        choices=EndpointSource.choices, help_text="`api`: made through this API; `zapier`: a Zap's REST hook."
+        choices=EndpointSource.choices,
+        help_text="`api`: made through this API; `web`: added on the Developers page; `zapier`: a Zap's REST hook.",
     )
     disabled_reason = _BlankAsNull(
         choices=DisabledReason.choices,

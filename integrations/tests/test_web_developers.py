@@ -319,7 +319,7 @@ def test_adding_an_endpoint_shows_its_secret_once_and_never_again(admin_web, acc
     assert response["Cache-Control"].startswith("max-age=0")
     endpoint = WebhookEndpoint.objects.get(account=account)
     assert (endpoint.url, endpoint.events, endpoint.description) == (NEW["url"], sorted(NEW["events"]), "CRM")
-    assert endpoint.source == EndpointSource.API
+    assert endpoint.source == EndpointSource.WEB
     shown = SECRET.search(response.content.decode()).group(0)
     assert shown == endpoint.secret
     assert 'data-copy="#webhook-secret"' in response.content.decode()

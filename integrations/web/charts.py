@@ -36,7 +36,7 @@ def _columns(usage: Usage, *, labelled: bool) -> list[Column]:
             counts=(point.succeeded, point.client_errors, point.server_errors),
             title=day_title(point),
             # The newest day (today) and every `every`-th day counting back from it.
-            label=f"{point.day:%b} {point.day.day}" if labelled and (last - index) % every == 0 else "",
+            label=f"{point.day.day} {point.day:%b}" if labelled and (last - index) % every == 0 else "",
         )
         for index, point in enumerate(usage.days)
     ]

@@ -136,6 +136,7 @@ def webhook_new(request: PageRequest) -> HttpResponse:
                     url=data["url"],
                     events=data["events"],
                     description=data["description"],
+                    source=EndpointSource.WEB,
                     context=RequestContext.from_request(request),
                 )
             except ApplicationError as error:

@@ -73,7 +73,7 @@ CONFIG_REFUSED = error_response(
     "Invalid input. A `config` its JSON Schema refuses answers this: `details` maps each failing JSON path to "
     "its messages.",
     message="The configuration does not match the template's schema.",
-    details={"config.min_score": ["2 is greater than the maximum of 1"]},
+    details={"config.min_score": ["How sure before answering must be at most 1."]},
 )
 
 

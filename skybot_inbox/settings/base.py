@@ -88,6 +88,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "skybot_inbox.web.shell.ui",
             ],
+            # `datetime` and `day`: the one date format of every page, in the viewer's time zone.
+            "builtins": ["core.templatetags.dates"],
         },
     },
 ]

@@ -13,6 +13,7 @@ import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -68,6 +69,37 @@ def parse_encryption_keys(value: str, *, name: str = "ENCRYPTION_KEY") -> dict[s
     if not keys:
         raise ImproperlyConfigured(f"{name} is empty.")
     return keys
+
+
+def default_site_url(host: str, port: int) -> str:
+    """`http://host:port` for a server started on `host` and `port`; a wildcard address (0.0.0.0,
+    ::) listens on every interface, and a browser on the same machine reaches it at 127.0.0.1."""
+    host = host.strip().strip("[]")
+    if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - the wildcard addresses, recognised, not bound
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _site_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"SITE_URL must be an http(s) address such as https://inbox.example.com (got {value!r})."
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"SITE_URL is the site's origin, without a path (got {value!r}).")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _port(name: str, *, default: int) -> int:
+    value: str = env.str(name, default="").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ImproperlyConfigured(f"{name} must be a port number between 1 and 65535 (got {value!r}).")
+    return int(value)
 
 
 def _secret(name: str, dev_default: str, *, min_length: int = 0) -> str:
@@ -148,7 +180,13 @@ SENTRY_PROFILES_SAMPLE_RATE: float = env.float("SENTRY_PROFILES_SAMPLE_RATE", de
 
 EMAIL_URL: str = env.str("EMAIL_URL", default="consolemail://")
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="SkyBot Inbox <no-reply@localhost>")
-SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address the server was started on: `make run` passes its HOST and PORT to the settings and to
+# `runserver`, so that SITE_URL's default is the address the server really listens on.
+SERVER_HOST: str = env.str("HOST", default="127.0.0.1")
+SERVER_PORT: int = _port("PORT", default=8000)
+# The one public address of the site: emailed links, the API reference's server, the Developers
+# pages, the CSP's WebSocket origin. Unset: the address the server was started on (HOST and PORT).
+SITE_URL: str = _site_url(env.str("SITE_URL", default="") or default_site_url(SERVER_HOST, SERVER_PORT))
 
 # Legacy single platform key: off when unset. Acts as platform staff; prefer per-tenant API keys.
 # When set in production it must be as long and varied as the other secrets.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api-keys/<int:pk>/revoke/", api_keys.api_key_revoke_view, name="api_key_revoke"),
     path("whatsapp/", web_channels.channels, name="channels"),
     path("whatsapp/new/", web_channels.channel_new, name="channel_new"),
+    path("whatsapp/sandbox/", web_channels.channel_sandbox_new, name="channel_sandbox_new"),
     path("whatsapp/<int:pk>/", web_channels.channel_edit, name="channel_edit"),
     path("whatsapp/<int:pk>/activate/", web_channels.channel_activate, name="channel_activate"),
     path("whatsapp/<int:pk>/deactivate/", web_channels.channel_deactivate, name="channel_deactivate"),

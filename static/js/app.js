@@ -69,7 +69,10 @@
   function connect(feed) {
     var entry = sockets[feed] || (sockets[feed] = { delay: RECONNECT_MIN_MS, state: "connecting", wasOpen: false });
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/ws/" + feed + "/");
+    // Platform staff acting in a tenant name it (data-feed-account); everybody else's is their own.
+    var account = document.body.dataset.feedAccount;
+    var query = account ? "?account=" + encodeURIComponent(account) : "";
+    var socket = new WebSocket(scheme + window.location.host + "/ws/" + feed + "/" + query);
     entry.socket = socket;
     socket.addEventListener("message", function (message) {
       var payload;

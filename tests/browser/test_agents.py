@@ -101,8 +101,8 @@ def test_an_admin_creates_an_agent_from_a_template_after_fixing_the_form(page: A
 
     # then the schema's verdict is under each field, what they typed is kept, nothing was deployed
     expect(page.get_by_text("Please correct the errors below.")).to_be_visible()
-    expect(page.get_by_text("90 is greater than the maximum of 40")).to_be_visible()
-    expect(page.get_by_text("'ftp://files.example.com/catalogue.csv' does not match")).to_be_visible()
+    expect(page.get_by_text("Max discount percent must be at most 40.")).to_be_visible()
+    expect(page.get_by_text("Write a web address that starts with http:// or https://.")).to_be_visible()
     expect(page.get_by_label("Name", exact=True)).to_have_value("Shoe seller")
     assert runner.requests("POST", "/workflows") == []
     screenshot(page, "agents-create-form-errors")

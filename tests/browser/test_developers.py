@@ -206,3 +206,27 @@ def test_a_user_is_offered_no_developers_area_and_cannot_open_it(page):
     response = page.goto("/developers/webhooks/")
     assert response is not None
     assert response.status == 403
+
+
+def test_the_api_reference_tries_a_call_on_the_address_the_server_was_started_on(page, platform):
+    # given an admin signed in on a server started like `make run` on a port of its own (not 8000)
+    sign_in(page, ADMIN)
+    open_developers(page)
+    base_url = page.locator("dt:text-is('Base URL') + dd code").inner_text()
+    assert base_url == f"{platform.url}/api/v1"
+    blocked: list[str] = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
+
+    # when they try "Who am I" in the API reference
+    page.goto("/api/docs/")
+    operation = page.locator("[id$='-me_retrieve']")
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.get_by_role("button", name="Execute").click()
+
+    # then the call reaches this server (the reference's server is this address) and answers 200
+    expect(operation.locator(".live-responses-table tr.response .response-col_status")).to_have_text("200")
+    expect(operation.locator(".request-url pre")).to_have_text(f"{platform.url}/api/v1/me")
+    assert blocked == []

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from inbox.demo import DEMO_PHONE_NUMBER_ID
 from tests.browser.conftest import screenshot, sign_in
+from tests.platform import META_PHONE_NUMBER_ID
 
 AGENT = "agent@demo.skybot.local"
 VIEWER = "viewer@demo.skybot.local"
@@ -24,8 +25,8 @@ def new_customer() -> str:
     return f"1555{int(time.time() * 1000) % 10**6:06d}{next(_numbers):02d}"
 
 
-def _notification(value: dict[str, Any]) -> dict[str, Any]:
-    metadata = {"display_phone_number": "15550100001", "phone_number_id": DEMO_PHONE_NUMBER_ID}
+def _notification(value: dict[str, Any], phone_number_id: str = DEMO_PHONE_NUMBER_ID) -> dict[str, Any]:
+    metadata = {"display_phone_number": "15550100001", "phone_number_id": phone_number_id}
     value = {"messaging_product": "whatsapp", "metadata": metadata, **value}
     return {
         "object": "whatsapp_business_account",
@@ -33,20 +34,26 @@ def _notification(value: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def customer_writes(platform: Any, *, wa_id: str, name: str, text: str) -> None:
-    """Meta notifies the demo number of a text message from `wa_id`."""
+def customer_writes(
+    platform: Any, *, wa_id: str, name: str, text: str, phone_number_id: str = DEMO_PHONE_NUMBER_ID
+) -> None:
+    """Meta notifies the number (the demo's, unless another is named) of a text message from `wa_id`."""
     wamid = f"wamid.IN{wa_id}{time.monotonic_ns()}"
     message = {"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}
     response = platform.post_whatsapp_webhook(
-        _notification({"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]})
+        _notification(
+            {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}, phone_number_id
+        )
     )
     assert response.status_code == 200, response.text
 
 
-def meta_reports(platform: Any, *, wamid: str, wa_id: str, status: str) -> None:
-    """Meta notifies the demo number that the reply `wamid` reached `status`."""
+def meta_reports(
+    platform: Any, *, wamid: str, wa_id: str, status: str, phone_number_id: str = META_PHONE_NUMBER_ID
+) -> None:
+    """Meta notifies the number connected to it that the reply `wamid` reached `status`."""
     update = {"id": wamid, "status": status, "timestamp": str(int(time.time())), "recipient_id": wa_id}
-    response = platform.post_whatsapp_webhook(_notification({"statuses": [update]}))
+    response = platform.post_whatsapp_webhook(_notification({"statuses": [update]}, phone_number_id))
     assert response.status_code == 200, response.text
 
 
@@ -70,7 +77,13 @@ def test_a_customer_message_appears_in_the_open_inbox_without_reloading(page, pl
     # when that customer writes, and a customer never seen before writes too
     customer_writes(platform, wa_id="15550100101", name="Sheena Nelson", text="Can I pay on delivery?")
     newcomer = new_customer()
-    customer_writes(platform, wa_id=newcomer, name="Nadia Newcomer", text="Hello, are you open today?")
+    customer_writes(
+        platform,
+        wa_id=newcomer,
+        name="Nadia Newcomer",
+        text="Hello, are you open today?",
+        phone_number_id=META_PHONE_NUMBER_ID,  # the demo number's FAQ agent would answer there
+    )
 
     # then the thread and the list show both, on the same page
     thread = page.locator("#thread-messages")
@@ -82,15 +95,21 @@ def test_a_customer_message_appears_in_the_open_inbox_without_reloading(page, pl
 
 
 def test_a_reply_goes_to_whatsapp_and_its_ticks_follow_metas_notifications(page, platform, graph_api):
-    # given a customer who just wrote, open in the inbox
+    # given a customer who just wrote to the number connected to Meta, open in the inbox
     wa_id = new_customer()
-    customer_writes(platform, wa_id=wa_id, name="Rui Replyme", text="Is the Aurora lamp in stock?")
+    customer_writes(
+        platform,
+        wa_id=wa_id,
+        name="Rui Replyme",
+        text="Is the Aurora lamp in stock?",
+        phone_number_id=META_PHONE_NUMBER_ID,
+    )
     sign_in(page, AGENT)
     conversation_link(page, "Rui Replyme").click()
     expect(page.get_by_role("heading", name="Rui Replyme")).to_be_visible()
     live(page)
     wamid = f"wamid.OUT{wa_id}"
-    graph_api.expect_request(f"/{DEMO_PHONE_NUMBER_ID}/messages", method="POST").respond_with_json(
+    graph_api.expect_request(f"/{META_PHONE_NUMBER_ID}/messages", method="POST").respond_with_json(
         {"messaging_product": "whatsapp", "messages": [{"id": wamid}]}
     )
 

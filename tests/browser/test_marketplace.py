@@ -1,7 +1,8 @@
 """The marketplace in a real browser: an admin finds the FAQ answerer (an example plugin the demo
 seed publishes), installs it through the form generated from its schema, creates an agent from it,
-gives it a conversation, and the plugin's answer to the customer's WhatsApp message shows in the
-open thread. The plugin runs in the platform's sandbox; the local stand-in plays Meta's Graph API."""
+gives it a conversation on the number connected to Meta, and the plugin's answer to the customer's
+WhatsApp message shows in the open thread. The plugin runs in the platform's sandbox; the local
+stand-in plays Meta's Graph API."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from inbox.demo import DEMO_PHONE_NUMBER_ID
 from tests.browser.conftest import screenshot, sign_in
 from tests.browser.test_inbox import conversation_link, customer_writes, live, new_customer
+from tests.platform import META_PHONE_NUMBER_ID
 
 ADMIN = "admin@demo.skybot.local"
 VIEWER = "viewer@demo.skybot.local"
@@ -85,7 +86,7 @@ def test_an_admin_installs_a_plugin_and_its_agent_answers_a_customer_in_the_inbo
     page.get_by_role("button", name="Grant and install").click()
     # the schema refuses a question that short: its message is under the field, what was typed is kept
     expect(page.get_by_text("Please correct the errors below.")).to_be_visible()
-    expect(page.get_by_text("'Hi' is too short")).to_be_visible()
+    expect(page.get_by_text("Item 1: Question must be at least 3 characters long.")).to_be_visible()
     expect(page.get_by_label("Questions and answers")).to_have_value('[{"question": "Hi", "answer": "Hello!"}]')
     page.get_by_label("Questions and answers").fill(json.dumps(FAQS))
     screenshot(page, "marketplace-install")
@@ -105,7 +106,7 @@ def test_an_admin_installs_a_plugin_and_its_agent_answers_a_customer_in_the_inbo
 
     # when a new customer writes, and the admin gives the conversation to the agent
     wa_id = new_customer()
-    customer_writes(platform, wa_id=wa_id, name="Paula Porto", text="Hello!")
+    customer_writes(platform, wa_id=wa_id, name="Paula Porto", text="Hello!", phone_number_id=META_PHONE_NUMBER_ID)
     page.goto("/inbox/")
     conversation_link(page, "Paula Porto").click()
     expect(page.get_by_role("heading", name="Paula Porto")).to_be_visible()
@@ -114,12 +115,18 @@ def test_an_admin_installs_a_plugin_and_its_agent_answers_a_customer_in_the_inbo
     controls.get_by_role("button", name="Assign", exact=True).click()
     expect(controls.locator("#conversation-holder")).to_contain_text("AI agent Porto helper")
     live(page)
-    graph_api.expect_request(f"/{DEMO_PHONE_NUMBER_ID}/messages", method="POST").respond_with_json(
+    graph_api.expect_request(f"/{META_PHONE_NUMBER_ID}/messages", method="POST").respond_with_json(
         {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.OUT{wa_id}"}]}
     )
 
     # and the customer asks a question of the list
-    customer_writes(platform, wa_id=wa_id, name="Paula Porto", text="Hi, do you ship to porto?")
+    customer_writes(
+        platform,
+        wa_id=wa_id,
+        name="Paula Porto",
+        text="Hi, do you ship to porto?",
+        phone_number_id=META_PHONE_NUMBER_ID,
+    )
 
     # then the plugin's answer goes to WhatsApp and appears in the open thread, by the agent
     thread = page.locator("#thread-messages")

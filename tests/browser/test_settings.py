@@ -212,7 +212,7 @@ def test_the_overview_audit_log_and_billing_tabs(page):
     screenshot(page, "settings-audit")
     page.get_by_label("Action").select_option("api_key.created")
     page.get_by_role("button", name="Filter").click()
-    actions = page.locator("table.audit tbody td:nth-child(3) code")
+    actions = page.locator("table.audit tbody .action-code")
     expect(actions.first).to_have_text("api_key.created")
     assert set(actions.all_inner_texts()) == {"api_key.created"}
 

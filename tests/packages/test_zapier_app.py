@@ -22,8 +22,7 @@ import httpx
 import pytest
 from werkzeug import Request, Response
 
-from inbox.demo import DEMO_PHONE_NUMBER_ID
-from tests.platform import APP_SECRET, DEMO_PASSWORD, Platform
+from tests.platform import APP_SECRET, DEMO_PASSWORD, META_PHONE_NUMBER_ID, Platform
 
 APP_DIR = Path(__file__).resolve().parents[2] / "integrations" / "zapier_app"
 NPM = shutil.which("npm")
@@ -84,7 +83,7 @@ def installed() -> None:
 
 @pytest.fixture
 def whatsapp(platform: Platform) -> Iterator[list[dict[str, object]]]:
-    """Meta's Graph API accepting every message sent from the demo number; yields what was sent."""
+    """Meta's Graph API accepting every message sent from the demo tenant's Meta number; yields what was sent."""
     platform.graph_api.clear()
     sent: list[dict[str, object]] = []
     wamids = itertools.count(1)
@@ -98,7 +97,7 @@ def whatsapp(platform: Platform) -> Iterator[list[dict[str, object]]]:
             content_type="application/json",
         )
 
-    platform.graph_api.expect_request(f"/{DEMO_PHONE_NUMBER_ID}/messages", method="POST").respond_with_handler(accept)
+    platform.graph_api.expect_request(f"/{META_PHONE_NUMBER_ID}/messages", method="POST").respond_with_handler(accept)
     yield sent
     platform.graph_api.clear()
 
@@ -134,7 +133,7 @@ def test_the_zapier_app_passes_its_tests_against_the_live_platform(installed, pl
         "SKYBOT_URL": platform.url,
         "SKYBOT_API_KEY": zapier_api_key(platform),
         "SKYBOT_WHATSAPP_APP_SECRET": APP_SECRET,
-        "SKYBOT_WHATSAPP_PHONE_NUMBER_ID": DEMO_PHONE_NUMBER_ID,
+        "SKYBOT_WHATSAPP_PHONE_NUMBER_ID": META_PHONE_NUMBER_ID,
     }
 
     # when its tests run

@@ -27,7 +27,9 @@ DEMO_PEOPLE = [
 class Command(BaseCommand):
     help = (
         "Create (or bring back to its demo state) the 'demo' tenant with one person per role: "
-        "SUPER_ADMIN staff, CLIENT_ADMIN, USER and VIEWER, all with the same demo password. "
+        "SUPER_ADMIN staff, CLIENT_ADMIN, USER and VIEWER, all with the same demo password, a sandbox "
+        "WhatsApp number answered by a plugin agent (try it in the customer simulator), and runner "
+        "agents when SKYBOT_API_URL is set. "
         "Running it again changes nothing that is already there except resetting the demo "
         "passwords. Refuses to run in production unless --allow-production is given."
     )
@@ -64,8 +66,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {'created' if made else 'exists '} {role:<12} {email}")
             accounts_demo.seed_demo(account, stdout=self.stdout)
             inbox_demo.seed_demo(account, stdout=self.stdout)
-        agents_demo.seed_demo(account, stdout=self.stdout)
+        # The plugin agent first: the agents' demo gives it the demo number's new conversations.
         plugins_demo.seed_demo(account, stdout=self.stdout)
+        agents_demo.seed_demo(account, stdout=self.stdout)
 
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Sign in at {settings.SITE_URL}/accounts/login/"))
@@ -74,3 +77,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<12} {email}")
         self.stdout.write(f"  Django admin: {settings.SITE_URL}/admin/ (staff@skybot.local)")
         self.stdout.write(f"  API reference: {settings.SITE_URL}/api/docs/")
+        self.stdout.write(
+            f"  Customer simulator: {settings.SITE_URL}/simulator/ (write to the demo's sandbox number as a customer)"
+        )
