@@ -14,7 +14,7 @@ from accounts.services.audit import SYSTEM, audit_log_record
 from accounts.services.auth import login_success_record
 from accounts.services.users import user_update
 from accounts.tests.factories import UserFactory
-from inbox.tests.factories import LeadFactory
+from inbox.tests.factories import ChannelFactory, LeadFactory
 
 AUDIT = "/settings/audit/"
 
@@ -98,6 +98,26 @@ def test_an_action_without_a_phrase_still_reads_as_a_sentence(ana, account):
 
     assert "Ana Admin: webhook frobnicated" in shown
     assert "SkyBot: secrets rotated somewhere" in shown
+
+
+def test_the_simulators_actions_read_as_sentences(ana, account):
+    # the rows inbox/services/sandbox.py writes
+    channel = ChannelFactory(account=account, name="Test line")
+    audit_log_record(
+        action="sandbox.customer_message",
+        actor=ana,
+        account=account,
+        target=channel,
+        metadata={"wa_id": "15550007777", "wamid": "wamid.x"},
+    )
+    audit_log_record(
+        action="sandbox.failure_set", actor=ana, account=account, target=channel, metadata={"failure": "131026"}
+    )
+
+    shown = sentences(signed_in(ana).get(AUDIT).content.decode())
+
+    assert "Ana Admin wrote to the sandbox number Test line as the customer 15550007777" in shown
+    assert "Ana Admin set the failure test of the sandbox number Test line to 131026" in shown
 
 
 def test_another_tenants_rows_are_never_named(ana, account, other_account):

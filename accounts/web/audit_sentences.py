@@ -140,6 +140,8 @@ PHRASES: dict[str, str] = {
     "account.deactivated": "{actor} disabled this workspace",
     "channel.created": "{actor} connected the WhatsApp number {target}",
     "channel.updated": "{actor} changed the WhatsApp number {target}",
+    "sandbox.customer_message": "{actor} wrote to the sandbox number {target} as the customer {wa_id}",
+    "sandbox.failure_set": "{actor} set the failure test of the sandbox number {target} to {failure}",
     "agent.created": "{actor} created the agent {target}",
     "agent.updated": "{actor} changed the agent {target}",
     "agent.deployed": "{actor} deployed the agent {target}",

@@ -15,6 +15,7 @@ from accounts.apis.base import TenantApi
 from agents.apis import examples
 from agents.models import AgentCategory, AgentRuntime
 from agents.selectors import template_list
+from agents.skybot import runner_configured
 from core.openapi import error_responses
 
 
@@ -41,12 +42,17 @@ class AgentTemplateListApi(TenantApi):
     @extend_schema(
         operation_id="agent_templates_list",
         summary="List agent templates",
-        description="The whole catalogue (a few dozen at most), ordered by category and name; not paginated.",
+        description=(
+            "The templates the tenant can create agents from (a few dozen at most), ordered by category and "
+            "name; not paginated. Runner templates are listed only when this server has a SkyBot runner "
+            "(`SKYBOT_API_URL`)."
+        ),
         examples=examples.TEMPLATE_LIST,
         responses={200: AgentTemplateSerializer(many=True), **error_responses()},
     )
     def get(self, request: Request) -> Response:
-        return Response(AgentTemplateSerializer(template_list(principal=self.principal), many=True).data)
+        templates = template_list(principal=self.principal, with_runner=runner_configured())
+        return Response(AgentTemplateSerializer(templates, many=True).data)
 
 
 urlpatterns = [path("agent-templates", AgentTemplateListApi.as_view(), name="agent-template-list")]

@@ -13,6 +13,18 @@ from agents.models import AgentCategory, AgentTemplate
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _runner(settings: Any) -> None:
+    """A server with a SkyBot runner: the runner templates are offered."""
+    settings.SKYBOT_API_URL = "https://runner.example.com"
+
+
+def test_without_a_runner_no_runner_template_is_offered(client_for: Any, viewer: User, settings: Any) -> None:
+    settings.SKYBOT_API_URL = ""
+    templates = client_for(viewer).get("/api/v1/agent-templates").json()
+    assert [t for t in templates if t["runtime"] == "runner"] == []
+
+
 def test_every_category_has_a_seeded_template_with_a_valid_schema(client_for: Any, viewer: User) -> None:
     # given the seeded catalogue
     # when a viewer lists templates
