@@ -134,3 +134,46 @@ def test_the_api_and_exports_stay_in_utc_whatever_the_viewers_zone(client_admin,
     assert api.json()["created_at"] in ("2026-06-01T12:00:00Z", "2026-06-01T12:00:00+00:00")
     rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
     assert [row["created_at"] for row in rows] == ["2026-06-01T12:00:00+00:00"]
+
+
+WORKSPACE_ZONE = "/settings/time-zone/"
+
+
+def test_an_admin_sets_the_workspaces_time_zone_for_people_without_their_own(client_admin, member, account):
+    # when the admin chooses Lisbon for the workspace on the Settings overview
+    response = signed_in(client_admin).post(WORKSPACE_ZONE, {"time_zone": "Europe/Lisbon"})
+
+    # then it is saved and audited, and a person without a zone of their own reads times there
+    assert (response.status_code, response["Location"]) == (302, "/settings/")
+    account.refresh_from_db()
+    assert account.time_zone == "Europe/Lisbon"
+    assert AuditLog.objects.get(action="account.time_zone_changed").metadata["new_time_zone"] == "Europe/Lisbon"
+    assert "1 Jun 2026, 13:00" in sign_in_shown(signed_in(client_admin), member)  # noon UTC, summer time
+    overview = signed_in(client_admin).get("/settings/").content.decode()
+    assert '<option value="Europe/Lisbon" selected>' in overview
+
+
+def test_a_zone_that_is_not_one_is_refused_on_the_overview(client_admin, account):
+    response = signed_in(client_admin).post(WORKSPACE_ZONE, {"time_zone": "Mars/Olympus"})
+    assert response.status_code == 400
+    assert "Choose a time zone from the list" in response.content.decode()
+    account.refresh_from_db()
+    assert account.time_zone == ""
+
+
+@pytest.mark.parametrize("role", ["member", "viewer"])
+def test_only_admins_set_the_workspaces_time_zone(request, role, account):
+    response = signed_in(request.getfixturevalue(role)).post(WORKSPACE_ZONE, {"time_zone": "Europe/Lisbon"})
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.time_zone == ""
+
+
+def test_a_disabled_workspace_cannot_set_its_time_zone(client_admin, account):
+    browser = signed_in(client_admin)
+    account_deactivate(account=account, actor=Principal.platform_key())
+    response = browser.post(WORKSPACE_ZONE, {"time_zone": "Europe/Lisbon"})
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    account.refresh_from_db()
+    assert account.time_zone == ""

@@ -138,6 +138,7 @@ PHRASES: dict[str, str] = {
     "account.created": "{actor} created this workspace",
     "account.updated": "{actor} changed this workspace’s {fields}",
     "account.deactivated": "{actor} disabled this workspace",
+    "account.time_zone_changed": "{actor} set this workspace’s time zone to {new_time_zone}",
     "channel.created": "{actor} connected the WhatsApp number {target}",
     "channel.updated": "{actor} changed the WhatsApp number {target}",
     "sandbox.customer_message": "{actor} wrote to the sandbox number {target} as the customer {wa_id}",

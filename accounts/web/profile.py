@@ -1,4 +1,5 @@
-"""Your profile (every role): who you are signed in as, and the time zone you read times in."""
+"""Your profile (every role): who you are signed in as, and the time zone you read times in; and the
+workspace's time zone, its people's default (Settings, CLIENT_ADMIN)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,11 @@ class TimeZoneForm(SettingsForm):
         help_text="Every date and time on these pages is shown in it. Exports and the API stay in UTC.",
     )
 
-    def __init__(self, *args: Any, workspace_zone: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, empty_label: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        workspace = ("", f"The workspace’s: {workspace_zone}")
         field = self.fields["time_zone"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [workspace, *((name, name.replace("_", " ")) for name in time_zone_names())]
+        field.choices = [("", empty_label), *((name, name.replace("_", " ")) for name in time_zone_names())]
 
 
 @page(role=Role.VIEWER)
@@ -43,7 +43,9 @@ def profile(request: PageRequest) -> HttpResponse:
     user = request.principal.user
     assert user is not None  # page() gives people a person's principal
     workspace_zone = request.account.shown_time_zone
-    form = TimeZoneForm(request.POST or None, initial={"time_zone": user.time_zone}, workspace_zone=workspace_zone)
+    form = TimeZoneForm(
+        request.POST or None, initial={"time_zone": user.time_zone}, empty_label=f"The workspace’s: {workspace_zone}"
+    )
     status = 200
     if request.method == "POST":
         status = 400

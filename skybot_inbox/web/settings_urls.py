@@ -13,6 +13,7 @@ app_name = "settings_web"
 
 urlpatterns = [
     path("", settings_index.index, name="index"),
+    path("time-zone/", settings_index.time_zone, name="time_zone"),
     path("users/", users.users, name="users"),
     path("users/new/", users.user_new, name="user_new"),
     path("users/<int:pk>/role/", users.user_role, name="user_role"),
