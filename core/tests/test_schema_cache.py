@@ -86,3 +86,24 @@ def test_a_change_of_settings_generates_it_again(client: Client, settings) -> No
 
     # then it is generated again rather than answered from before the change
     assert builds() - before == 1
+
+
+def test_what_a_client_adds_neither_multiplies_variants_nor_changes_the_schema(client: Client) -> None:
+    from core.schema import _rendered
+
+    # given the JSON schema served once
+    reference = client.get("/api/schema/", {"format": "json"})
+    before = builds()
+
+    # when callers vary a version parameter and media-type parameters of Accept
+    answers = [client.get("/api/schema/", {"format": "json", "version": f"evil{n}"}) for n in range(5)]
+    answers += [client.get("/api/schema/", HTTP_ACCEPT=f"{JSON}; x={n}") for n in range(5)]
+
+    # then nothing was generated again, nothing new is kept, and everyone gets the same bytes
+    assert builds() == before
+    assert len(_rendered) == 1
+    for answer in answers:
+        assert answer.status_code == 200
+        assert answer.content == reference.content
+        assert answer["Content-Type"] == JSON
+    assert "evil" not in reference.content.decode()

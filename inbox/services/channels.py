@@ -107,8 +107,19 @@ def _channel_store(*, account: Account, actor: Principal, context: RequestContex
     return channel
 
 
+# A sandbox number's credentials are the platform's own: nobody sets them.
+SANDBOX_FIXED_FIELDS = ("app_secret", "access_token", "verify_token")
+
+
 @transaction.atomic
 def channel_update(*, channel: Channel, actor: Principal, context: RequestContext = SYSTEM, **changes: Any) -> Channel:
+    fixed = sorted(set(changes) & set(SANDBOX_FIXED_FIELDS)) if channel.is_sandbox else []
+    if fixed:
+        raise ApplicationError(
+            "A sandbox number has no Meta credentials to set.",
+            code="validation_error",
+            details={name: ["Not used by a sandbox number."] for name in fixed},
+        )
     for name, value in changes.items():
         setattr(channel, name, value)
     if changes:

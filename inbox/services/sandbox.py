@@ -351,8 +351,10 @@ def sandbox_customer_writes(
 
 def sandbox_customer_reads(*, channel: Channel, wa_id: str) -> int:
     """The simulated customer `wa_id` read the replies delivered to them: Meta's `read` status for
-    each; answers how many."""
+    each; answers how many (none for a deactivated number)."""
     _sandbox_only(channel)
+    if not channel.is_active:
+        return 0
     wamids = list(
         Message.objects.filter(
             account_id=channel.account_id,

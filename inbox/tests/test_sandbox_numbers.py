@@ -168,3 +168,19 @@ def test_a_disabled_workspaces_key_adds_no_sandbox_number(account, key_client_fo
     account_deactivate(account=account, actor=Principal.for_user(super_admin))
     assert api.post("/api/v1/channels/sandbox", {}, format="json").status_code in (401, 403)
     assert not Channel.objects.exists()
+
+
+def test_a_sandbox_numbers_credentials_cannot_be_set(account, client_admin, client_for):
+    channel = sandbox_channel_create(account=account, name="CI line", actor=Principal.for_user(client_admin))
+    secret = Channel.objects.get(pk=channel.pk).app_secret
+
+    response = client_for(client_admin).patch(
+        f"/api/v1/channels/{channel.pk}", {"app_secret": "", "access_token": "stolen"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["details"]) == {"app_secret", "access_token"}
+    assert Channel.objects.get(pk=channel.pk).app_secret == secret
+    # renaming it still works
+    renamed = client_for(client_admin).patch(f"/api/v1/channels/{channel.pk}", {"name": "QA line"}, format="json")
+    assert renamed.status_code == 200
