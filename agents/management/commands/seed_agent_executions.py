@@ -6,7 +6,7 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,59 +96,29 @@ class Command(BaseCommand):
             raise CommandError("--executions must be >= 0; --days, --agents and --batch-size >= 1.")
 
         account, agents = self._agents(options["account"], options["agents"])
-        rng = random.Random(options["seed"])  # noqa: S311 - demo data, not security
-        now = timezone.now()
-        run = secrets.token_hex(4)
         use_copy = connection.vendor == "postgresql"
         self.stdout.write(
             f"Seeding {total:,} executions for {len(agents)} agents of '{account.slug}' over {days} days "
             f"({'COPY' if use_copy else 'bulk_create'}, batches of {batch_size:,})."
         )
         started = time.monotonic()
-        done = 0
-        rows = _rows(rng=rng, account_id=account.pk, agent_ids=[a.pk for a in agents], now=now, days=days, run=run)
-        while done < total:
-            size = min(batch_size, total - done)
-            batch = [next(rows) for _ in range(size)]
-            with transaction.atomic():
-                if use_copy:
-                    _copy(batch)
-                else:
-                    AgentExecution.objects.bulk_create(
-                        [AgentExecution(**dict(zip(COLUMNS, row, strict=True))) for row in batch], batch_size=2000
-                    )
-            done += size
-            elapsed = max(time.monotonic() - started, 1e-6)
-            self.stdout.write(progress_line(done, total, rate=f"{done / elapsed:>10,.0f} rows/s"))
-            self.stdout.flush()
-        hourly_rows = self._backfill(account, now=now, days=days) if total else 0
-        if use_copy and total:
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE agents_agentexecution")
-                cursor.execute("ANALYZE agents_agentexecutionhourly")
-        analytics_invalidate(account.pk)
+        hourly_rows = executions_seed(
+            account_id=account.pk,
+            agent_ids=[a.pk for a in agents],
+            total=total,
+            days=days,
+            batch_size=batch_size,
+            rng=random.Random(options["seed"]),  # noqa: S311 - demo data, not security
+            write=self._write,
+        )
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(f"Done: {total:,} executions, {hourly_rows:,} hourly rows in {elapsed:.1f} s.")
         )
 
-    def _backfill(self, account: Account, *, now: datetime, days: int) -> int:
-        """Recount the seeded days' hourly roll-up rows from the executions (COPY bypassed the writer)."""
-        self.stdout.write("Back-filling the hourly analytics roll-up, a day per step.")
-        started = time.monotonic()
-
-        def report(done: int, total: int) -> None:
-            if done:
-                elapsed = max(time.monotonic() - started, 1e-6)
-                self.stdout.write(progress_line(done, total, rate=f"{done / elapsed:>8,.1f} days/s"))
-                self.stdout.flush()
-
-        return hourly_rebuild(
-            account_id=account.pk,
-            date_from=now - timedelta(days=days),
-            date_to=now + timedelta(microseconds=1),
-            progress=report,
-        ).rows
+    def _write(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
 
     def _agents(self, slug: str, wanted: int) -> tuple[Account, list[Agent]]:
         with transaction.atomic():
@@ -184,6 +154,62 @@ class Command(BaseCommand):
                 )
                 self.stdout.write(f"Created agent '{agents[-1].name}'.")
             return account, agents[:wanted]
+
+
+def executions_seed(
+    *,
+    account_id: int,
+    agent_ids: list[int],
+    total: int,
+    days: int,
+    batch_size: int,
+    rng: random.Random,
+    write: Callable[[str], None],
+) -> int:
+    """Insert `total` executions of these agents over the last `days` days in batches (COPY on
+    PostgreSQL, bulk_create elsewhere), a progress line per batch, then recount the hourly roll-up of
+    those days from the executions (COPY bypasses the writer). Returns the roll-up rows written."""
+    now = timezone.now()
+    run = secrets.token_hex(4)
+    use_copy = connection.vendor == "postgresql"
+    started = time.monotonic()
+    done = 0
+    rows = _rows(rng=rng, account_id=account_id, agent_ids=agent_ids, now=now, days=days, run=run)
+    while done < total:
+        size = min(batch_size, total - done)
+        batch = [next(rows) for _ in range(size)]
+        with transaction.atomic():
+            if use_copy:
+                _copy(batch)
+            else:
+                AgentExecution.objects.bulk_create(
+                    [AgentExecution(**dict(zip(COLUMNS, row, strict=True))) for row in batch], batch_size=2000
+                )
+        done += size
+        elapsed = max(time.monotonic() - started, 1e-6)
+        write(progress_line(done, total, rate=f"{done / elapsed:>10,.0f} rows/s"))
+    if not total:
+        return 0
+    write("Back-filling the hourly analytics roll-up, a day per step.")
+    started = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        if done:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            write(progress_line(done, total, rate=f"{done / elapsed:>8,.1f} days/s"))
+
+    hourly_rows = hourly_rebuild(
+        account_id=account_id,
+        date_from=now - timedelta(days=days),
+        date_to=now + timedelta(microseconds=1),
+        progress=report,
+    ).rows
+    if use_copy:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE agents_agentexecution")
+            cursor.execute("ANALYZE agents_agentexecutionhourly")
+    analytics_invalidate(account_id)
+    return hourly_rows
 
 
 def _rows(
