@@ -7,9 +7,10 @@ class PluginsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.views import READINESS_INFO
-        from plugins import receivers
+        from plugins import audit_vocabulary, receivers
         from plugins.services.sandbox import readiness_info
 
         # Plugin agents are answered here; the agents app only knows a `plugin` runtime exists.
         receivers.connect()
         READINESS_INFO["plugins"] = readiness_info
+        audit_vocabulary.register()

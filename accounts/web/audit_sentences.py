@@ -6,8 +6,9 @@ one query per kind of target on the page, within the rows' own tenant, so a page
 rows or 50. An action without a phrase (or whose details are missing) still reads as a sentence:
 "Ana Admin: webhook secret rotated (Order hook)". The code itself stays beside it, as a filter link.
 
-Models of the floors above `accounts` are named by their label (`"agents.agent"`), never imported,
-and the URLs by name: a deployment without that area simply shows the name without a link.
+This module knows only `accounts`' own actions and models. The apps above it bring their own words
+with `audit_vocabulary_register` (from their AppConfig.ready, in `<app>/audit_vocabulary.py`); URLs
+are named, so an area a deployment does not serve shows the name without a link.
 """
 
 from __future__ import annotations
@@ -43,15 +44,12 @@ class Named:
         return format_html("{}", self.name)
 
 
-def _url(name: str, *args: Any) -> str:
+def url_or_blank(name: str, *args: Any) -> str:
+    """The address of the page `name`, or "" where this deployment serves no such page."""
     try:
         return reverse(name, args=args)
     except NoReverseMatch:  # an area this deployment does not serve
         return ""
-
-
-def _contact_name(contact: Any) -> str:
-    return str(contact.name or contact.phone or contact.wa_id) if contact is not None else "a customer"
 
 
 @dataclass(frozen=True)
@@ -67,51 +65,15 @@ class TargetKind:
 
 TARGET_KINDS: dict[str, TargetKind] = {
     "accounts.user": TargetKind(
-        "accounts.user", lambda u: u.full_name or u.email, lambda u: _url("settings_web:users"), tenant_field=None
+        "accounts.user",
+        lambda u: u.full_name or u.email,
+        lambda u: url_or_blank("settings_web:users"),
+        tenant_field=None,
     ),
     "accounts.apikey": TargetKind(
-        "accounts.apikey", lambda k: f"“{k.name}”", lambda k: _url("settings_web:api_key_detail", k.pk)
+        "accounts.apikey", lambda k: f"“{k.name}”", lambda k: url_or_blank("settings_web:api_key_detail", k.pk)
     ),
     "accounts.account": TargetKind("accounts.account", lambda a: a.name, tenant_field="pk"),
-    "agents.agent": TargetKind("agents.agent", lambda a: a.name, lambda a: _url("agents_web:detail", a.pk)),
-    "agents.report": TargetKind("agents.report", lambda r: f"report #{r.pk}"),
-    "inbox.lead": TargetKind("inbox.lead", lambda lead: lead.name, lambda lead: _url("leads_web:edit", lead.pk)),
-    "inbox.contact": TargetKind("inbox.contact", _contact_name),
-    "inbox.conversation": TargetKind(
-        "inbox.conversation",
-        lambda c: _contact_name(c.contact),
-        lambda c: _url("inbox_web:conversation", c.pk),
-        related=("contact",),
-    ),
-    "inbox.message": TargetKind(
-        "inbox.message",
-        lambda m: _contact_name(m.conversation.contact),
-        lambda m: _url("inbox_web:conversation", m.conversation_id),
-        related=("conversation__contact",),
-    ),
-    "inbox.channel": TargetKind(
-        "inbox.channel",
-        lambda c: c.name or c.display_phone_number,
-        lambda c: _url("settings_web:channel_edit", c.pk),
-    ),
-    "integrations.webhookendpoint": TargetKind(
-        "integrations.webhookendpoint", lambda e: e.url, lambda e: _url("developers_web:webhook_detail", e.pk)
-    ),
-    "plugins.plugininstallation": TargetKind(
-        "plugins.plugininstallation",
-        lambda i: i.plugin.name,
-        lambda i: _url("marketplace:installation", i.plugin.plugin_id),
-        related=("plugin",),
-    ),
-    "plugins.plugin": TargetKind(
-        "plugins.plugin", lambda p: p.name, lambda p: _url("marketplace:detail", p.plugin_id), tenant_field=None
-    ),
-    "plugins.pluginreview": TargetKind(
-        "plugins.pluginreview",
-        lambda r: r.plugin.name,
-        lambda r: _url("marketplace:detail", r.plugin.plugin_id),
-        related=("plugin",),
-    ),
 }
 
 # The sentence of each action. `{actor}` and `{target}` are named (and linked); `{target_s}` is the
@@ -139,51 +101,18 @@ PHRASES: dict[str, str] = {
     "account.updated": "{actor} changed this workspace’s {fields}",
     "account.deactivated": "{actor} disabled this workspace",
     "account.time_zone_changed": "{actor} set this workspace’s time zone to {new_time_zone}",
-    "channel.created": "{actor} connected the WhatsApp number {target}",
-    "channel.updated": "{actor} changed the WhatsApp number {target}",
-    "sandbox.customer_message": "{actor} wrote to the sandbox number {target} as the customer {wa_id}",
-    "sandbox.failure_set": "{actor} set the failure test of the sandbox number {target} to {failure}",
-    "agent.created": "{actor} created the agent {target}",
-    "agent.updated": "{actor} changed the agent {target}",
-    "agent.deployed": "{actor} deployed the agent {target}",
-    "agent.deactivated": "{actor} stopped the agent {target}",
-    "agent.deleted": "{actor} deleted the agent {name}",
-    "agent.runner_status": "The agent {target} went from {from} to {to}",
-    "report.requested": "{actor} asked for a report",
-    "contact.created": "{actor} added the contact {target}",
-    "contact.updated": "{actor} changed the contact {target}",
-    "contact.deleted": "{actor} deleted a contact",
-    "lead.created": "{actor} added the lead {target}",
-    "lead.updated": "{actor} changed the lead {target}",
-    "lead.deleted": "{actor} deleted a lead",
-    "conversation.created": "A conversation with {target} began",
-    "conversation.updated": "{actor} updated the conversation with {target}",
-    "conversation.handoff": "{actor} handed over the conversation with {target}",
-    "message.sent": "{actor} replied to {target}",
-    "router.updated": "{actor} changed the n8n router",
-    "router.deleted": "{actor} removed the n8n router",
-    "webhook.created": "{actor} added the webhook {target}",
-    "webhook.updated": "{actor} changed the webhook {target}",
-    "webhook.deleted": "{actor} deleted the webhook {url}",
-    "webhook.secret_rotated": "{actor} rotated the signing secret of the webhook {target}",
-    "webhook.tested": "{actor} sent a test event to the webhook {target}",
-    "webhook.redelivered": "{actor} sent a webhook event again",
-    "webhook.disabled": "The webhook {target} was turned off after failing again and again",
-    "plugin.installed": "{actor} installed the plugin {target}",
-    "plugin.uninstalled": "{actor} uninstalled the plugin {target}",
-    "plugin.updated": "{actor} changed the settings of the plugin {target}",
-    "plugin.upgraded": "{actor} updated the plugin {target}",
-    "plugin.switched": "{actor} switched the plugin {target} on or off",
-    "plugin.disabled": "The plugin {target} was turned off",
-    "plugin.reviewed": "{actor} reviewed the plugin {target}",
-    "plugin.review_edited": "{actor} edited a review of the plugin {target}",
-    "plugin.review_deleted": "{actor} deleted a review of a plugin",
-    "billing.sso_issued": "{actor} opened the billing portal",
     "secrets.reencrypted": "Stored secrets were encrypted again with a new key",
 }
 
 ROLE_LABELS = {role.value: role.label for role in Role}
 FORMATTER = string.Formatter()
+
+
+def audit_vocabulary_register(*, kinds: Iterable[TargetKind] = (), phrases: Mapping[str, str] | None = None) -> None:
+    """An app above `accounts` adds how its models are named and linked, and its actions' sentences."""
+    for kind in kinds:
+        TARGET_KINDS[kind.model] = kind
+    PHRASES.update(phrases or {})
 
 
 def _possessive(name: str) -> str:
