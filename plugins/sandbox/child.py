@@ -32,20 +32,14 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from skybot_plugin_sdk.imports import ALLOWED_STDLIB, SDK_PACKAGE
+
 from . import protocol
 from .confine import Prepared, confine, layers_complete, layers_missing
 
-#: Standard-library modules a plugin may import (pre-imported by the fork server: a confined child
-#: can read no file outside the stdlib, and after dropping to its uid often not even that). A name
-#: allows its submodules.
-ALLOWED_STDLIB = (
-    "abc", "array", "base64", "binascii", "bisect", "calendar", "collections", "contextlib", "copy",
-    "csv", "dataclasses", "datetime", "decimal", "difflib", "enum", "fractions", "functools",
-    "hashlib", "heapq", "hmac", "html", "importlib", "io", "itertools", "json", "logging", "math",
-    "numbers", "operator", "pkgutil", "pprint", "random", "re", "secrets", "statistics", "string", "struct",
-    "textwrap", "time", "types", "typing", "unicodedata", "urllib.parse", "uuid", "warnings",
-    "zipfile", "zoneinfo", "zlib",
-)  # fmt: skip
+#: The standard-library modules a plugin may import are the SDK's list (`skybot_plugin_sdk.imports`,
+#: which `skybot-plugin validate` checks against too); the fork server pre-imports them: a confined
+#: child can read no file outside the stdlib, and after dropping to its uid often not even that.
 
 #: Loaded with them: submodules and helpers they import lazily, which a confined child could not load.
 PRELOAD_EXTRA = (
@@ -57,7 +51,6 @@ PRELOAD_EXTRA = (
     "json.encoder", "logging.handlers", "urllib.parse", "zoneinfo._common", "zoneinfo._tzpath",
 )  # fmt: skip
 
-SDK_PACKAGE = "skybot_plugin_sdk"
 #: SDK modules with tooling that has no business in the sandbox (not pre-imported, not allowed).
 SDK_EXCLUDED = ("cli", "__main__", "package", "testing")
 
