@@ -93,7 +93,12 @@ class ConversationFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(contact_matches(value, prefix="contact__") | Q(pk__in=_conversations_saying(value)))
+        # One set of ids, each half read through its own indexes (contacts: trigram, migration 0008;
+        # messages: full text, 0007): an OR of the two conditions would test every conversation.
+        by_contact = Conversation.objects.filter(
+            contact_id__in=Contact.objects.filter(contact_matches(value)).values("id")
+        ).values("id")
+        return queryset.filter(pk__in=by_contact.union(_conversations_saying(value)))
 
 
 def conversation_list(*, principal: Principal, filters: Any) -> QuerySet[Conversation]:

@@ -22,6 +22,7 @@ from accounts.scoping import tenant_row, tenant_rows
 from core.exceptions import ApplicationError, Forbidden, Unauthorized
 from core.pagination import CursorPagination
 from core.parsers import JSONParser
+from core.serializers import rows_represent
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -50,7 +51,7 @@ class _Api(APIView):
         view names another class)."""
         paginator = (pagination_class or getattr(self, "pagination_class", None) or CursorPagination)()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+        return paginator.get_paginated_response(rows_represent(serializer_class, page or []))
 
 
 class TenantApi(_Api):

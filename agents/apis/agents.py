@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import path
 from django_ratelimit.core import get_usage
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -18,8 +19,9 @@ from accounts.models import Role
 from accounts.principals import Principal
 from accounts.services.audit import RequestContext
 from agents.apis import examples
-from agents.models import Agent, AgentCategory, AgentStatus
-from agents.selectors import LISTED_STATUSES, agent_get, agent_list, agents_visible
+from agents.models import Agent, AgentCategory, AgentStatus, ExecutionStatus
+from agents.selectors import LISTED_STATUSES, agent_get, agent_list, agents_visible, execution_list
+from agents.serializers import ExecutionEventSerializer
 from agents.services.agents import (
     agent_activate,
     agent_create,
@@ -30,6 +32,7 @@ from agents.services.agents import (
 )
 from core.exceptions import RateLimited
 from core.openapi import PAGE_PARAMETERS, error_response, error_responses, page_of
+from core.pagination import CursorPagination
 from core.serializers import InputSerializer
 
 ADMIN_WRITES: dict[str, str] = {
@@ -293,9 +296,42 @@ class AgentDeactivateApi(_AgentApi):
         return self.answer(agent)
 
 
+class ExecutionPagination(CursorPagination):
+    ordering = ("-started_at", "-id")
+
+
+class AgentExecutionListApi(_AgentApi):
+    @extend_schema(
+        operation_id="agents_executions_list",
+        summary="List an agent's executions, newest first",
+        description=(
+            "Each run of the agent as the runner (or the plugin sandbox) reported it; the same shape as the "
+            "`execution.*` webhook events. `since` and `until` bound the start time (`since` ≤ started_at < "
+            "`until`)."
+        ),
+        parameters=[
+            OpenApiParameter("status", str, enum=ExecutionStatus.values),
+            OpenApiParameter("since", OpenApiTypes.DATETIME),
+            OpenApiParameter("until", OpenApiTypes.DATETIME),
+            *PAGE_PARAMETERS,
+        ],
+        examples=examples.EXECUTION_LIST,
+        responses={
+            200: page_of(ExecutionEventSerializer, "AgentExecutionPage"),
+            **error_responses(
+                400, 404, field_errors={"status": ["Select a valid choice. lost is not one of the available choices."]}
+            ),
+        },
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        executions = execution_list(agent=self.agent(pk), filters=request.query_params)
+        return self.paginated(executions, ExecutionEventSerializer, pagination_class=ExecutionPagination)
+
+
 urlpatterns = [
     path("agents", AgentListApi.as_view(), name="agent-list"),
     path("agents/<int:pk>", AgentDetailApi.as_view(), name="agent-detail"),
+    path("agents/<int:pk>/executions", AgentExecutionListApi.as_view(), name="agent-execution-list"),
     path("agents/<int:pk>/deploy-to-skybot", AgentDeployApi.as_view(), name="agent-deploy"),
     path("agents/<int:pk>/activate", AgentActivateApi.as_view(), name="agent-activate"),
     path("agents/<int:pk>/deactivate", AgentDeactivateApi.as_view(), name="agent-deactivate"),

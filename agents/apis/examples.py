@@ -94,6 +94,21 @@ AGENT_CREATE = [
         status=201,
     ),
 ]
+EXECUTION = {
+    "id": 48213,
+    "agent": 9,
+    "external_id": "exec_3Fq8Lm2Wz",
+    "status": "succeeded",
+    "started_at": "2026-05-14T10:02:11.204000Z",
+    "finished_at": "2026-05-14T10:02:12.871000Z",
+    "duration_ms": 1667,
+    "input_summary": "Olá, a encomenda 1042 já foi enviada?",
+    "output_summary": "Sim! A encomenda 1042 saiu ontem e chega amanhã.",
+    "error": "",
+    "conversation": 311,
+    "message": 90412,
+}
+EXECUTION_LIST = [example_response(example_page(EXECUTION, path="/api/v1/agents/9/executions"))]
 AGENT_DETAIL = [example_response(AGENT)]
 AGENT_UPDATE = [
     example_request({"reply_timeout_seconds": 300}),

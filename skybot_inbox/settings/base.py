@@ -220,6 +220,7 @@ SPECTACULAR_SETTINGS = {
         "ConversationStatusEnum": "inbox.models.ConversationStatus",
         "MessageStatusEnum": "inbox.models.MessageStatus",
         "LeadStatusEnum": "inbox.models.LeadStatus",
+        "ExecutionStatusEnum": "agents.models.ExecutionStatus",
         "WebhookEventTypeEnum": "integrations.events.EVENT_CHOICES",
         "WebhookSourceEnum": "integrations.models.EndpointSource",
         "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
