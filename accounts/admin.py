@@ -1,5 +1,5 @@
-"""Django admin for platform staff: tenants, people, API keys (never their secrets), the audit log
-(read-only).
+"""Django admin for platform staff: tenants, their plans' API rate limits, people, API keys (never
+their secrets), the audit log (read-only).
 
 Changes made here end sign-ins exactly as the services do (`accounts.services.sessions`): a new
 password, deactivation or another role for a person, and switching a tenant off.
@@ -18,7 +18,7 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from accounts.models import Account, ApiKey, AuditLog, User
+from accounts.models import Account, ApiKey, AuditLog, PlanRateLimit, User
 from accounts.principals import Principal
 from accounts.services import sessions
 from accounts.services.audit import RequestContext, audit_log_record
@@ -95,6 +95,40 @@ class AccountAdmin(AuditedAdmin):
                 account=account, actor=staff_principal(request), context=RequestContext.from_request(request)
             )
         self.message_user(request, f"{len(accounts)} account(s) deactivated.", messages.SUCCESS)
+
+
+@admin.register(PlanRateLimit)
+class PlanRateLimitAdmin(AuditedAdmin):
+    """API rate limits per plan. Saved limits apply within 30 seconds (`accounts.throttling`)."""
+
+    audit_entity = "plan_rate_limit"
+    list_display = (
+        "plan",
+        "caller_per_second",
+        "caller_per_minute",
+        "caller_per_hour",
+        "tenant_per_second",
+        "tenant_per_minute",
+        "tenant_per_hour",
+        "updated_at",
+    )
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("plan",)}),
+        (
+            "Per caller: each API key or person of a tenant on this plan",
+            {"fields": ("caller_per_second", "caller_per_minute", "caller_per_hour")},
+        ),
+        (
+            "Per tenant: all its API keys and people together",
+            {"fields": ("tenant_per_second", "tenant_per_minute", "tenant_per_hour")},
+        ),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: PlanRateLimit | None = None) -> bool:
+        # Emptying the fields returns a plan to the defaults, and leaves an audit row saying so.
+        return False
 
 
 class UserAddForm(BaseUserCreationForm):

@@ -1,5 +1,5 @@
-"""Tenants (`Account`), people (`User`), integration credentials (`ApiKey`) and their daily usage,
-sign-in tokens and the append-only `AuditLog`."""
+"""Tenants (`Account`) and their plans' rate limits, people (`User`), integration credentials
+(`ApiKey`) and their daily usage, sign-in tokens and the append-only `AuditLog`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -64,6 +65,38 @@ class Account(TimeStampedModel):
     def shown_time_zone(self) -> str:
         """The zone its people see times in unless they chose their own (the site's, UTC, if none)."""
         return self.time_zone or settings.TIME_ZONE
+
+
+def _rate_limit_field(window: str, who: str, default_variable: str) -> models.PositiveIntegerField[Any, Any]:
+    return models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=f"Requests {window} {who}; empty: the installation's default ({default_variable}).",
+    )
+
+
+class PlanRateLimit(TimeStampedModel):
+    """The API rate limits of one plan, set by platform staff; an empty field keeps the default.
+
+    Caller limits apply to each API key and each person of a tenant on the plan; tenant limits to
+    all of them together. Read by `accounts.throttling`, which keeps them for up to 30 seconds per
+    process.
+    """
+
+    plan = models.CharField(max_length=20, choices=Plan.choices, unique=True)
+    caller_per_second = _rate_limit_field("a second", "per API key or person", "THROTTLE_BURST")
+    caller_per_minute = _rate_limit_field("a minute", "per API key or person", "THROTTLE_SUSTAINED")
+    caller_per_hour = _rate_limit_field("an hour", "per API key or person", "THROTTLE_HOURLY")
+    tenant_per_second = _rate_limit_field("a second", "per tenant, all callers together", "THROTTLE_TENANT_BURST")
+    tenant_per_minute = _rate_limit_field("a minute", "per tenant, all callers together", "THROTTLE_TENANT_SUSTAINED")
+    tenant_per_hour = _rate_limit_field("an hour", "per tenant, all callers together", "THROTTLE_TENANT_HOURLY")
+
+    class Meta:
+        ordering = ["plan"]
+
+    def __str__(self) -> str:
+        return f"Rate limits of the {self.get_plan_display()} plan"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -199,9 +232,9 @@ class ApiKey(TimeStampedModel):
 class ApiKeyUsageDay(models.Model):
     """How many requests one API key made on one day (UTC), and how many of them failed.
 
-    One row per key and day, counted by `accounts.services.api_key_usage.api_key_usage_record`
-    with a single upsert per request. A client error is any 4xx answer (401 and 403 included, once
-    the key itself was accepted), a server error any 5xx.
+    One row per key and day, counted by `accounts.services.api_key_usage`: with Redis by the periodic
+    flush of its counters, without Redis with one upsert per request. A client error is any 4xx
+    answer (401 and 403 included, once the key itself was accepted), a server error any 5xx.
     """
 
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage_days")
@@ -219,6 +252,21 @@ class ApiKeyUsageDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key_id} on {self.day}: {self.requests} requests"
+
+
+class ApiKeyUsageFlush(models.Model):
+    """A batch of usage counters moved from Redis into `ApiKeyUsageDay`, written in the same
+    transaction as its counts: a retried flush that finds its batch here adds nothing again.
+
+    `accounts.services.api_key_usage.api_key_usage_flush` writes one a flush and purges those older
+    than a day (a batch is retried within a flush interval, never a day later).
+    """
+
+    batch_id = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"usage batch {self.batch_id}"
 
 
 class IssuedRefreshToken(models.Model):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from typing import Any
 
 import django_filters as filters
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django_filters import rest_framework as django_filters
 from rest_framework.exceptions import ValidationError
@@ -16,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from accounts.models import ApiKey, ApiKeyUsageDay, AuditLog, Role, User
 from accounts.principals import Principal
 from accounts.scoping import tenant_row, tenant_rows
+from accounts.services.api_key_usage import UsageCounters, usage_live_counters, usage_live_last_used
 from core.filters import IdFilter, IsoDateTimeFilter, StrictBooleanFilter, parse_id
 
 
@@ -27,9 +29,25 @@ class ApiKeyFilter(django_filters.FilterSet):
         fields = ["is_active"]
 
 
+class _LastUseIncludingRedis(ModelIterable):
+    """Keys whose `last_used_at` includes uses counted in Redis and not flushed yet (see
+    `accounts.services.api_key_usage`): one `HMGET` for all the keys a query fetches."""
+
+    def __iter__(self) -> Iterator[ApiKey]:
+        keys = list(super().__iter__())
+        unflushed = usage_live_last_used(keys)
+        for key in keys:
+            used = unflushed.get(key.pk)
+            if used is not None and (key.last_used_at is None or key.last_used_at < used):
+                key.last_used_at = used
+        return iter(keys)
+
+
 def _api_keys_of(principal: Principal) -> QuerySet[ApiKey]:
     """The keys `principal` may see: its tenant's, or every tenant's for platform staff."""
-    return tenant_rows(ApiKey.objects.select_related("account", "created_by"), principal=principal)
+    keys = tenant_rows(ApiKey.objects.select_related("account", "created_by"), principal=principal)
+    keys._iterable_class = _LastUseIncludingRedis  # kept by every queryset derived from it
+    return keys
 
 
 def api_key_list(*, principal: Principal, filters: Mapping[str, Any] | None = None) -> QuerySet[ApiKey]:
@@ -96,28 +114,44 @@ def usage_window(days: int, *, today: date | None = None) -> list[date]:
 
 
 def _usage(window: list[date], rows: Iterable[Mapping[str, Any]]) -> Usage:
-    counted = {row["day"]: row for row in rows}
-    return Usage(
-        days=[
-            UsageDay(day, row["requests"], row["client_errors"], row["server_errors"])
-            if (row := counted.get(day))
-            else UsageDay(day)
-            for day in window
-        ]
-    )
+    """The rows' counts day by day (a day may come both from the database and from Redis)."""
+    counted: dict[date, list[int]] = {}
+    for row in rows:
+        total = counted.setdefault(row["day"], [0, 0, 0])
+        total[0] += row["requests"]
+        total[1] += row["client_errors"]
+        total[2] += row["server_errors"]
+    return Usage(days=[UsageDay(day, *counted.get(day, ())) for day in window])
 
 
 def _usage_rows(principal: Principal, window: list[date]) -> QuerySet[ApiKeyUsageDay]:
     return tenant_rows(ApiKeyUsageDay.objects.filter(day__gte=window[0], day__lte=window[-1]), principal=principal)
 
 
+def _unflushed_rows(principal: Principal, window: list[date], counters: UsageCounters) -> list[dict[str, Any]]:
+    """Counts still in Redis (not flushed to the day rows yet) of the keys `principal` may see, in
+    `window`, shaped like the rows' `values()`."""
+    own_account = principal.account.pk if principal.account is not None else None
+    return [
+        {
+            "api_key_id": key_id,
+            "day": day,
+            "requests": counts[0],
+            "client_errors": counts[1],
+            "server_errors": counts[2],
+        }
+        for (account_id, key_id, day), counts in counters.days.items()
+        if (principal.is_platform or account_id == own_account) and window[0] <= day <= window[-1]
+    ]
+
+
 def api_key_usage_by_key(*, principal: Principal, days: int, today: date | None = None) -> dict[int, Usage]:
     """Each key's usage over the last `days` days (keys `principal` may see; a key without requests
-    in the window is absent). One query, whatever the number of keys."""
+    in the window is absent). One query and one Redis `HGETALL`, whatever the number of keys."""
     window = usage_window(days, today=today)
     by_key: dict[int, list[Mapping[str, Any]]] = {}
     rows = _usage_rows(principal, window).values("api_key_id", "day", "requests", "client_errors", "server_errors")
-    for row in rows:
+    for row in [*rows, *_unflushed_rows(principal, window, usage_live_counters())]:
         by_key.setdefault(row["api_key_id"], []).append(row)
     return {key_id: _usage(window, key_rows) for key_id, key_rows in by_key.items()}
 
@@ -126,7 +160,10 @@ def api_key_usage(*, principal: Principal, api_key: ApiKey, days: int, today: da
     """One key's usage over the last `days` days (nothing for a key of another tenant)."""
     window = usage_window(days, today=today)
     rows = _usage_rows(principal, window).filter(api_key=api_key)
-    return _usage(window, rows.values("day", "requests", "client_errors", "server_errors"))
+    unflushed = [
+        row for row in _unflushed_rows(principal, window, usage_live_counters()) if row["api_key_id"] == api_key.pk
+    ]
+    return _usage(window, [*rows.values("day", "requests", "client_errors", "server_errors"), *unflushed])
 
 
 def usage_total(usages: Iterable[Usage], *, days: int, today: date | None = None) -> Usage:

@@ -46,9 +46,14 @@ class RedisCache(DjangoRedisCache):
         self._class = _ReusingClient
 
 
+# A Redis that hangs (rather than refusing) must not hold a request for long: after this the call
+# fails as if Redis refused it (rate limits and usage counters then let the request through).
+SOCKET_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+
+
 @memoize
 def _client_for(location: str) -> redis.Redis:
-    return redis.Redis.from_url(location)
+    return redis.Redis.from_url(location, **SOCKET_TIMEOUTS)
 
 
 def redis_client() -> redis.Redis | None:

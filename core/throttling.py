@@ -1,13 +1,12 @@
-"""API throttles: per API key, per person, or per IP for anonymous callers (10/s, 120/min, 1000/h).
+"""Who a rate limit counts (`throttle_ident`), and the limits that count only failures.
 
-Rates come from `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` (env `THROTTLE_BURST`, `THROTTLE_SUSTAINED`,
-`THROTTLE_HOURLY`) and are read on every request, so a changed setting applies without a restart of
-the class (DRF's own `SimpleRateThrottle` freezes them at import). A throttled call answers 429 with
-`Retry-After` through `core.exceptions.api_exception_handler`.
+The API's request limit itself is `accounts.throttling.PlanRateThrottle` (per caller and per tenant,
+over `core.ratelimit`); it counts callers by `throttle_ident`.
 
 Failures have limits of their own, counted in fixed windows and only when something fails: failed
 sign-ins (`accounts.services.auth`) and requests with a refused API key or access token, per client
-address (`API_AUTH_FAILURE_LIMIT`).
+address (`API_AUTH_FAILURE_LIMIT`). Like the request limit they are not applied while Redis does not
+answer (`core.ratelimit`): a cache outage must not refuse every signed-in call.
 """
 
 from __future__ import annotations
@@ -17,14 +16,14 @@ import re
 import time
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from core.middleware import client_ip
+from core.ratelimit import rate_limit_unchecked
 
 
 def throttle_ident(request: Request, fallback_ip: str) -> str:
@@ -34,28 +33,6 @@ def throttle_ident(request: Request, fallback_ip: str) -> str:
         pk = user.pk
         return pk if isinstance(pk, str) else f"user:{pk}"  # a Principal's pk already names its kind
     return f"ip:{fallback_ip}"
-
-
-class _PrincipalRateThrottle(SimpleRateThrottle):
-    def get_rate(self) -> str | None:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
-        return str(rate) if rate is not None else None
-
-    def get_cache_key(self, request: Request, view: Any) -> str:
-        ident = throttle_ident(request, self.get_ident(request))
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class BurstThrottle(_PrincipalRateThrottle):
-    scope = "burst"
-
-
-class SustainedThrottle(_PrincipalRateThrottle):
-    scope = "sustained"
-
-
-class HourlyThrottle(_PrincipalRateThrottle):
-    scope = "hourly"
 
 
 # --- failure counters -----------------------------------------------------------------------------
@@ -85,7 +62,12 @@ def failures_retry_after(*, group: str, key: str, rate: str) -> int | None:
     limit, window = window_rate_parse(rate)
     now = int(time.time())
     index = now // window
-    if int(cache.get(_failure_cache_key(group, key, window, index), 0)) < limit:
+    try:
+        failures = int(cache.get(_failure_cache_key(group, key, window, index), 0))
+    except redis.RedisError as exc:  # like every rate limit, open while Redis does not answer
+        rate_limit_unchecked(exc)
+        return None
+    if failures < limit:
         return None
     return max(1, (index + 1) * window - now)
 
@@ -97,12 +79,15 @@ def failure_count(*, group: str, key: str, rate: str) -> None:
     index = now // window
     cache_key = _failure_cache_key(group, key, window, index)
     timeout = (index + 1) * window - now + 1
-    if cache.add(cache_key, 1, timeout=timeout):
-        return
     try:
-        cache.incr(cache_key)
-    except ValueError:  # expired between the two calls: this failure opens the counter again
-        cache.add(cache_key, 1, timeout=timeout)
+        if cache.add(cache_key, 1, timeout=timeout):
+            return
+        try:
+            cache.incr(cache_key)
+        except ValueError:  # expired between the two calls: this failure opens the counter again
+            cache.add(cache_key, 1, timeout=timeout)
+    except redis.RedisError as exc:
+        rate_limit_unchecked(exc)
 
 
 # --- failed credentials on the API, per client address ---------------------------------------------

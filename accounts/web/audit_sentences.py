@@ -74,6 +74,9 @@ TARGET_KINDS: dict[str, TargetKind] = {
         "accounts.apikey", lambda k: f"“{k.name}”", lambda k: url_or_blank("settings_web:api_key_detail", k.pk)
     ),
     "accounts.account": TargetKind("accounts.account", lambda a: a.name, tenant_field="pk"),
+    "accounts.planratelimit": TargetKind(
+        "accounts.planratelimit", lambda limits: limits.get_plan_display(), tenant_field=None
+    ),
 }
 
 # The sentence of each action. `{actor}` and `{target}` are named (and linked); `{target_s}` is the
@@ -102,6 +105,8 @@ PHRASES: dict[str, str] = {
     "account.deactivated": "{actor} disabled this workspace",
     "account.time_zone_changed": "{actor} set this workspace’s time zone to {new_time_zone}",
     "secrets.reencrypted": "Stored secrets were encrypted again with a new key",
+    "plan_rate_limit.created": "{actor} set the API rate limits of the plan {target}",
+    "plan_rate_limit.updated": "{actor} changed the API rate limits of the plan {target}",
 }
 
 ROLE_LABELS = {role.value: role.label for role in Role}

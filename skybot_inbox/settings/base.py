@@ -124,6 +124,7 @@ if config.REDIS_URL:
             "BACKEND": "core.cache.RedisCache",
             "LOCATION": config.REDIS_URL,
             "KEY_PREFIX": "skybot",
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
 else:
@@ -186,11 +187,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "core.throttling.BurstThrottle",
-        "core.throttling.SustainedThrottle",
-        "core.throttling.HourlyThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.PlanRateThrottle"],
     "DEFAULT_THROTTLE_RATES": dict(config.THROTTLE_RATES),
     "NUM_PROXIES": config.NUM_PROXIES,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -16,6 +16,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+API_KEY_USAGE_FLUSH_SECONDS = config.API_KEY_USAGE_FLUSH_SECONDS
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "inbox-redrive-pending-deliveries": {"task": "inbox.tasks.redrive_pending_events", "schedule": 30.0},
     # No customer waits on a broken bot: hand conversations to the team when the agent is silent.
@@ -23,4 +24,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Webhook retries whose time has come (and deliveries whose enqueue was lost).
     "integrations-redrive-due-deliveries": {"task": "integrations.tasks.redrive_due_deliveries", "schedule": 15.0},
     "integrations-purge-records": {"task": "integrations.tasks.purge_integration_records", "schedule": 3600.0},
+    # API-key usage counted in Redis, written to the database; a tick not run by the next is dropped.
+    "accounts-flush-api-key-usage": {
+        "task": "accounts.tasks.flush_api_key_usage",
+        "schedule": float(API_KEY_USAGE_FLUSH_SECONDS),
+        "options": {"expires": float(API_KEY_USAGE_FLUSH_SECONDS)},
+    },
 }

@@ -208,10 +208,22 @@ def _rate(name: str, default: str) -> str:
     return value
 
 
+def _times(rate: str, factor: int) -> str:
+    count, _, unit = rate.partition("/")
+    return f"{int(count) * factor}/{unit}"
+
+
+# Per caller (API key, person, legacy key or anonymous address), then per tenant (all its keys and
+# people together; ten times the caller's rate unless set). Plans may override them (accounts.PlanRateLimit).
 THROTTLE_RATES: dict[str, str] = {
     "burst": _rate("THROTTLE_BURST", "10/s"),
     "sustained": _rate("THROTTLE_SUSTAINED", "120/m"),
     "hourly": _rate("THROTTLE_HOURLY", "1000/h"),
+}
+THROTTLE_RATES |= {
+    "tenant_burst": _rate("THROTTLE_TENANT_BURST", _times(THROTTLE_RATES["burst"], 10)),
+    "tenant_sustained": _rate("THROTTLE_TENANT_SUSTAINED", _times(THROTTLE_RATES["sustained"], 10)),
+    "tenant_hourly": _rate("THROTTLE_TENANT_HOURLY", _times(THROTTLE_RATES["hourly"], 10)),
 }
 _FAILURE_RATE_RE = re.compile(r"^\d+/\d*[smhd]$")
 
@@ -239,6 +251,10 @@ USE_X_FORWARDED_PROTO: bool = env.bool("USE_X_FORWARDED_PROTO", default=IS_PRODU
 # Celery runs tasks in-process when no broker is configured (the embedded default).
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# With Redis, API-key usage is counted there and written to the database this often (Celery beat).
+API_KEY_USAGE_FLUSH_SECONDS: int = env.int("API_KEY_USAGE_FLUSH_SECONDS", default=60)
+if API_KEY_USAGE_FLUSH_SECONDS < 1:
+    raise ImproperlyConfigured("API_KEY_USAGE_FLUSH_SECONDS must be a whole number of seconds, at least 1.")
 
 # --- WhatsApp Cloud API and the n8n router (inbox) ---------------------------------------------
 # Defaults for channels that do not carry their own app secret / verify token.

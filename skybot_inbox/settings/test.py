@@ -40,4 +40,11 @@ else:
     CACHES["default"]["LOCATION"] = f"skybot-test-{_worker}"
 
 # High default rates so ordinary tests never trip the throttle; throttle tests set their own.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"burst": "10000/s", "sustained": "100000/m", "hourly": "1000000/h"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "burst": "10000/s",
+    "sustained": "100000/m",
+    "hourly": "1000000/h",
+    "tenant_burst": "10000/s",
+    "tenant_sustained": "100000/m",
+    "tenant_hourly": "1000000/h",
+}
