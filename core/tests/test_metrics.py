@@ -11,9 +11,13 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from prometheus_client import REGISTRY
 
 from accounts.models import User
+from core.observability import log_slow_queries
 
 OUTSIDER = "203.0.113.5"
 TOKEN = "metrics-token-0123456789abcdef"
@@ -85,6 +89,39 @@ def test_metrics_include_database_metrics(client: Client, metrics_access: None) 
     assert re.search(r"django_db_new_connections_total\{.*\} \d", text)
 
 
+def _queries_observed(view: str) -> tuple[float, float]:
+    labels = {"view": view, "method": "GET"}
+    count = REGISTRY.get_sample_value("skybot_http_queries_per_request_count", labels) or 0.0
+    total = REGISTRY.get_sample_value("skybot_http_queries_per_request_sum", labels) or 0.0
+    return count, total
+
+
+@pytest.mark.django_db
+def test_each_request_observes_its_query_count_by_view(
+    client_for: Any, viewer: User, metrics_access: None, client: Client
+) -> None:
+    # given a person reading the conversations list
+    api = client_for(viewer)
+    api.get("/api/v1/conversations")
+    count_before, sum_before = _queries_observed("conversation-list")
+
+    # when they read it once more, counting the queries it runs
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get("/api/v1/conversations").status_code == 200
+    ran = len(captured.captured_queries)
+
+    # then one more observation holding exactly that number, shown on /metrics
+    count_after, sum_after = _queries_observed("conversation-list")
+    assert count_after == count_before + 1
+    assert sum_after - sum_before == ran >= 1
+    # and no request leaves anything wrapped around the connection
+    wrappers = list(connection.execute_wrappers)
+    api.get("/api/v1/conversations")
+    assert connection.execute_wrappers == wrappers
+    text = client.get("/metrics", REMOTE_ADDR="10.1.2.3").content.decode()
+    assert re.search(r'skybot_http_queries_per_request_bucket\{.*view="conversation-list".*\}', text)
+
+
 @pytest.mark.django_db
 def test_metrics_for_the_bearer_token_from_any_address(client: Client, metrics_access: None) -> None:
     response = client.get("/metrics", REMOTE_ADDR=OUTSIDER, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
@@ -96,7 +133,10 @@ def test_metrics_for_the_bearer_token_from_any_address(client: Client, metrics_a
 WORKER = """
 import sys, django
 django.setup()
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from prometheus_client import REGISTRY
 client = Client()
 for _ in range(int(sys.argv[1])):
     assert client.get("/api/health").status_code == 200
@@ -147,3 +187,19 @@ def test_multiprocess_mode_adds_up_every_worker_process(tmp_path: Path) -> None:
     db = re.search(r'django_db_execute_total\{alias="default",vendor="sqlite"\} ([\d.]+)', output)
     assert db, output[:2000]
     assert float(db.group(1)) >= 3.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_opens_the_connection_leaves_only_the_slow_query_logger_on_it(
+    key_client_for: Any, account: Any
+) -> None:
+    api = key_client_for(account)
+    # given no open database connection (a worker's first request, or one after CONN_MAX_AGE)
+    for _ in range(3):
+        connection.close()
+
+        # when a request opens one and runs queries on it
+        assert api.get("/api/v1/conversations").status_code == 200
+
+        # then the connection carries the slow-query logger once, and nothing of the request
+        assert connection.execute_wrappers == [log_slow_queries]
