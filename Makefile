@@ -111,3 +111,8 @@ bench-webhook-forgery: $(STAMP)
 .PHONY: bench-marketplace
 bench-marketplace: $(STAMP)
 	$(BIN)/python bench/marketplace/run.py $(BENCH_ARGS)
+
+# The API and the web pages at a big tenant (manage.py seed_scale) beside a bare Django no-op.
+.PHONY: bench-api
+bench-api: $(STAMP)
+	$(BIN)/python bench/api/run.py $(BENCH_ARGS)

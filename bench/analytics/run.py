@@ -30,6 +30,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import percentile  # noqa: E402
+from bench.common import psql as psql_on  # noqa: E402
+
 DB_NAME = "skybot_bench_analytics"
 ACCOUNT = "demo"
 ENV = {
@@ -47,12 +52,7 @@ ENV = {
 
 
 def psql(query: str, database: str = DB_NAME) -> str:
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-tAc", query],
-        check=True,
-        text=True,
-        capture_output=True,
-    ).stdout.strip()
+    return psql_on(query, database)
 
 
 def manage(*args: str) -> None:
@@ -99,12 +99,6 @@ def prepare(executions: int, *, reseed: bool) -> None:
     print("== VACUUM ANALYZE", flush=True)
     psql("VACUUM ANALYZE agents_agentexecution")
     psql("VACUUM ANALYZE agents_agentexecutionhourly")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def measure(call: Callable[[], Any], *, before: Callable[[], None], count: int) -> list[float]:

@@ -52,6 +52,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import percentile  # noqa: E402
+from bench.common import psql as psql_on  # noqa: E402
+
 DB_NAME = "skybot_bench_marketplace"
 ADMIN_EMAIL = "bench-admin@marketplace.bench.local"
 UNPUBLISHED = 50  # plugins with a version still in review: in the table, not in the catalogue
@@ -245,12 +250,7 @@ def install_counts(rng: random.Random, plugins: list[SeedPlugin], total: int, te
 
 
 def psql(query: str, database: str = DB_NAME) -> str:
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-tAc", query],
-        check=True,
-        text=True,
-        capture_output=True,
-    ).stdout.strip()
+    return psql_on(query, database)
 
 
 def manage(*args: str) -> None:
@@ -595,12 +595,6 @@ def seed(*, plugin_count: int, installation_count: int, tenant_count: int, rando
 
 
 # --- the measurements ----------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def recorder(into: list[tuple[str, Any]]) -> Callable[..., Any]:
