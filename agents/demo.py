@@ -124,10 +124,9 @@ def _executions(account: Account, agent: Agent, count: int, *, now: Any, stdout:
         now=now,
         days=DEMO_DAYS,
         run=f"demo{agent.pk}",
+        total=count,
     )
-    AgentExecution.objects.bulk_create(
-        [AgentExecution(**dict(zip(COLUMNS, next(rows), strict=True))) for _ in range(count)]
-    )
+    AgentExecution.objects.bulk_create([AgentExecution(**dict(zip(COLUMNS, row, strict=True))) for row in rows])
     stdout.write(f"  agents: {count} executions over {DEMO_DAYS} days for '{agent.name}'")
     return True
 

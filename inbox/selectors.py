@@ -54,9 +54,9 @@ def _conversations_saying(value: str) -> QuerySet[Message, Any]:
     """The ids of conversations with a message whose text matches `value` (see the module docstring)."""
     words = _WORD.findall(value)[:MAX_SEARCH_WORDS]
     if not words:
-        return Message.objects.none().values("conversation_id")
+        return Message.objects.none().order_by().values("conversation_id")
     if connection.vendor != "postgresql":  # every word somewhere in the text
-        return Message.objects.filter(*(Q(text__icontains=word) for word in words)).values("conversation_id")
+        return Message.objects.filter(*(Q(text__icontains=word) for word in words)).order_by().values("conversation_id")
     # Each word (letters and digits only, so nothing here is tsquery syntax) as a prefix, all required.
     query = SearchQuery(" & ".join(f"'{word}':*" for word in words), config=TEXT_SEARCH_CONFIG, search_type="raw")
     # The same expression as the index `message_text_search_idx` (migration 0007), so the index serves it.
@@ -95,9 +95,11 @@ class ConversationFilter(django_filters.FilterSet):
             return queryset
         # One set of ids, each half read through its own indexes (contacts: trigram, migration 0008;
         # messages: full text, 0007): an OR of the two conditions would test every conversation.
-        by_contact = Conversation.objects.filter(
-            contact_id__in=Contact.objects.filter(contact_matches(value)).values("id")
-        ).values("id")
+        by_contact = (
+            Conversation.objects.filter(contact_id__in=Contact.objects.filter(contact_matches(value)).values("id"))
+            .order_by()
+            .values("id")
+        )
         return queryset.filter(pk__in=by_contact.union(_conversations_saying(value)))
 
 

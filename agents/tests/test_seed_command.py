@@ -36,6 +36,9 @@ def test_seeds_the_tenant_agents_and_executions() -> None:
     executions = AgentExecution.objects.filter(account=account)
     assert executions.count() == 500
     assert executions.filter(started_at__lt=timezone.now() - timedelta(days=3, minutes=1)).count() == 0
+    # stored oldest first, as a live table holds them (so a time range is a few pages, not one per row)
+    starts = list(executions.order_by("id").values_list("started_at", flat=True))
+    assert starts == sorted(starts)
     # and the mix is mostly succeeded, some failed, with durations on every finished one
     by_status = dict(executions.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     assert by_status[ExecutionStatus.SUCCEEDED] > 400

@@ -174,7 +174,7 @@ def executions_seed(
     use_copy = connection.vendor == "postgresql"
     started = time.monotonic()
     done = 0
-    rows = _rows(rng=rng, account_id=account_id, agent_ids=agent_ids, now=now, days=days, run=run)
+    rows = _rows(rng=rng, account_id=account_id, agent_ids=agent_ids, now=now, days=days, run=run, total=total)
     while done < total:
         size = min(batch_size, total - done)
         batch = [next(rows) for _ in range(size)]
@@ -213,42 +213,55 @@ def executions_seed(
 
 
 def _rows(
-    *, rng: random.Random, account_id: int, agent_ids: list[int], now: datetime, days: int, run: str
+    *, rng: random.Random, account_id: int, agent_ids: list[int], now: datetime, days: int, run: str, total: int
 ) -> Iterator[tuple[Any, ...]]:
-    """Endless executions: busier agents first, busier during the day, realistic durations."""
-    span = days * 86400.0
+    """`total` executions, oldest first as a live table stores them (a day's rows together, in time
+    order): busier agents first, busier during the day, realistic durations."""
     weights = [1.0 / (rank + 1) for rank in range(len(agent_ids))]  # a few agents do most of the work
+    first = now - timedelta(days=days)
     index = 0
-    while True:
-        agent_id = rng.choices(agent_ids, weights)[0]
-        started = now - timedelta(seconds=rng.random() * span)
-        if not 7 <= started.hour <= 20 and rng.random() < 0.5:  # quieter at night
-            started = now - timedelta(seconds=rng.random() * span)
-        index += 1
-        failed = rng.random() < FAILED_SHARE
-        if now - started < RUNNING_WINDOW and rng.random() < 0.5:
-            status, duration, finished, error = ExecutionStatus.RUNNING, None, None, ""
-        elif failed:
-            duration = 30_000 if rng.random() < 0.3 else int(rng.lognormvariate(math.log(400), 0.5))
-            status, error = ExecutionStatus.FAILED, rng.choice(ERRORS)
-            finished = started + timedelta(milliseconds=duration)
-        else:
-            duration = max(50, int(rng.lognormvariate(math.log(1200), 0.6)))
-            status, error = ExecutionStatus.SUCCEEDED, ""
-            finished = started + timedelta(milliseconds=duration)
-        yield (
-            account_id,
-            agent_id,
-            f"seed-{run}-{index}",
-            status,
-            started,
-            finished,
-            duration,
-            "Customer asked about an order" if status != ExecutionStatus.RUNNING else "Customer message",
-            "Answered with the order status" if status == ExecutionStatus.SUCCEEDED else "",
-            error,
-            now,
-        )
+    for day in range(days):
+        count = total // days + (1 if day < total % days else 0)
+        starts = sorted(_day_start(rng, first + timedelta(days=day)) for _ in range(count))
+        for started in starts:
+            yield _row(rng, account_id, rng.choices(agent_ids, weights)[0], started, now, run, index := index + 1)
+
+
+def _day_start(rng: random.Random, day_start: datetime) -> datetime:
+    """A start time within the day beginning at `day_start`, half as likely at night."""
+    started = day_start + timedelta(seconds=rng.random() * 86400)
+    if not 7 <= started.hour <= 20 and rng.random() < 0.5:  # quieter at night
+        started = day_start + timedelta(seconds=rng.random() * 86400)
+    return started
+
+
+def _row(
+    rng: random.Random, account_id: int, agent_id: int, started: datetime, now: datetime, run: str, index: int
+) -> tuple[Any, ...]:
+    failed = rng.random() < FAILED_SHARE
+    if now - started < RUNNING_WINDOW and rng.random() < 0.5:
+        status, duration, finished, error = ExecutionStatus.RUNNING, None, None, ""
+    elif failed:
+        duration = 30_000 if rng.random() < 0.3 else int(rng.lognormvariate(math.log(400), 0.5))
+        status, error = ExecutionStatus.FAILED, rng.choice(ERRORS)
+        finished = started + timedelta(milliseconds=duration)
+    else:
+        duration = max(50, int(rng.lognormvariate(math.log(1200), 0.6)))
+        status, error = ExecutionStatus.SUCCEEDED, ""
+        finished = started + timedelta(milliseconds=duration)
+    return (
+        account_id,
+        agent_id,
+        f"seed-{run}-{index}",
+        status,
+        started,
+        finished,
+        duration,
+        "Customer asked about an order" if status != ExecutionStatus.RUNNING else "Customer message",
+        "Answered with the order status" if status == ExecutionStatus.SUCCEEDED else "",
+        error,
+        now,
+    )
 
 
 def _copy(batch: list[tuple[Any, ...]]) -> None:
