@@ -41,6 +41,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("inbox/", include(inbox_pages)),
     path("leads/", include("inbox.web.leads_urls")),
+    path("contacts/", include("inbox.web.contacts_urls")),
     path("simulator/", include("inbox.web.simulator_urls")),
     path("agents/", include("plugins.web.urls")),  # a plugin agent's "Try it", beside the agent's pages
     path("agents/", include("agents.web.urls")),

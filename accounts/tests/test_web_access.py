@@ -55,6 +55,8 @@ VISITS = [
     Visit("thread partial (htmx)", "GET", lambda o: f"/inbox/{o['conversation'].pk}/messages", htmx=True),
     Visit("leads table", "GET", lambda o: "/leads/"),
     Visit("leads CSV export", "GET", lambda o: "/leads/export.csv"),
+    Visit("contacts table", "GET", lambda o: "/contacts/?q=secret"),
+    Visit("contact page", "GET", lambda o: f"/contacts/{o['conversation'].contact_id}/"),
     Visit("settings: people", "GET", lambda o: "/settings/users/"),
     Visit("developers: webhooks", "GET", lambda o: "/developers/webhooks/"),
     Visit("agents", "GET", lambda o: "/agents/"),
@@ -188,7 +190,7 @@ def test_an_open_session_of_a_deactivated_person_is_signed_out(visit, account, c
 
 # URL prefixes of the signed-in web UI (every tenant area). Sign-in pages, the admin, the API and the
 # provider webhooks have their own authentication.
-WEB_AREAS = ("inbox/", "leads/", "agents/", "settings/", "developers/", "marketplace/")
+WEB_AREAS = ("inbox/", "leads/", "contacts/", "agents/", "settings/", "developers/", "marketplace/", "simulator/")
 
 
 def _views(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

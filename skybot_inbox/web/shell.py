@@ -22,6 +22,7 @@ NAVIGATION: list[tuple[str, str, str]] = [
     ("Inbox", "inbox_web:conversations", Role.VIEWER),
     ("Agents", "agents_web:list", Role.VIEWER),
     ("Leads", "leads_web:list", Role.VIEWER),
+    ("Contacts", "contacts_web:list", Role.VIEWER),
     ("Simulator", "simulator_web:index", Role.VIEWER),
     ("Marketplace", "marketplace:index", Role.VIEWER),
     ("Developers", "developers_web:index", Role.CLIENT_ADMIN),

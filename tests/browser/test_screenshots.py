@@ -21,6 +21,8 @@ SIGNED_IN_PAGES: list[tuple[str, Any]] = [
     ("conversation", lambda page: _first_link(page, "/inbox/", "#conversation-list a[href^='/inbox/']")),
     ("leads", "/leads/"),
     ("lead", lambda page: _first_link(page, "/leads/", "table a[href^='/leads/']")),
+    ("contacts", "/contacts/"),
+    ("contact", lambda page: _first_link(page, "/contacts/", "table a[href^='/contacts/']")),
     ("agents", "/agents/"),
     ("agent", lambda page: _first_link(page, "/agents/", "table a:text-is('Support desk')")),
     ("marketplace", "/marketplace/"),
