@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account
 from agents.models import AgentStatus
-from conftest import USING_REDIS
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
+from conftest import USING_REDIS
 from inbox.models import Label
 from inbox.tests.factories import ContactFactory, ConversationFactory, LeadFactory, MessageFactory
 from integrations.models import EventDeliveryAttempt

@@ -220,8 +220,9 @@ def _conversations(
 
 def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], followups: list[Message]) -> None:
     wanted: dict[tuple[int, str], str] = {}
-    candidates: dict[tuple[int, str], tuple[Channel, dict[str, Any], str]] = {}
-    for values in batch.values.values():
+    candidates: dict[tuple[int, str], tuple[Channel, dict[str, Any], str, float]] = {}
+    received = {event.pk: event.received_at.timestamp() for event in batch.events}
+    for event_id, values in batch.values.items():
         for channel, value in values:
             for profile in _dicts(value, "contacts"):
                 if profile.get("wa_id"):
@@ -236,7 +237,7 @@ def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], 
                 if key in candidates:
                     result.duplicates += 1
                 else:
-                    candidates[key] = (channel, raw, sender)
+                    candidates[key] = (channel, raw, sender, received[event_id])
     if not candidates:
         _contacts(wanted)
         return
@@ -251,19 +252,21 @@ def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], 
     now = timezone.now()
     pairs: dict[tuple[int, int], tuple[int, datetime]] = {}
     prepared = []
-    for (_channel_id, wamid), (channel, raw, sender) in fresh:
+    for (_channel_id, wamid), (channel, raw, sender, received_at) in fresh:
         contact = contacts[(channel.account_id, sender)]
         when = _when(raw.get("timestamp")) or now
         pair = (channel.pk, contact.pk)
         pairs[pair] = (channel.account_id, min(when, pairs.get(pair, (0, when))[1]))
-        prepared.append((pair, channel, raw, wamid, when))
-    default_agents = {channel.pk: channel.default_agent_id for _, (channel, _, _) in fresh if channel.default_agent_id}
+        prepared.append((pair, channel, raw, wamid, when, received_at))
+    default_agents = {channel.pk: channel.default_agent_id for _, (channel, *_) in fresh if channel.default_agent_id}
     conversations, created_ids = _conversations(pairs, default_agents)
 
     messages = []
-    for pair, channel, raw, wamid, when in prepared:
+    received_times = []  # when each message's webhook was received, for the delivery-time histogram
+    for pair, channel, raw, wamid, when, received_at in prepared:
         conversation = conversations[pair]
         parsed = parse_message(raw)
+        received_times.append(received_at)
         messages.append(
             Message(
                 account_id=channel.account_id,
@@ -317,8 +320,9 @@ def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], 
     ):
         name = "conversation.created" if conversation.pk in created_ids else "conversation.updated"
         feed.append(FeedEvent(conversation.account_id, "inbox", name, dict(data)))
-    for message, data in zip(messages, MessageSerializer(messages, many=True).data, strict=True):
-        feed.append(FeedEvent(message.account_id, "inbox", "message.created", dict(data)))
+    serialized = MessageSerializer(messages, many=True).data
+    for message, data, received_at in zip(messages, serialized, received_times, strict=True):
+        feed.append(FeedEvent(message.account_id, "inbox", "message.created", dict(data), received_at))
     followups.extend(messages)
 
 
