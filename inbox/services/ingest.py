@@ -27,6 +27,7 @@ from core.bulk import bulk_update_rows
 from core.hooks import announce
 from core.locks import lock_keys
 from core.realtime import FeedEvent, publish_many
+from core.serializers import rows_represent
 from core.transactions import after_commit
 from inbox.hooks import ConversationsOpening, CustomerMessageArrived
 from inbox.metrics import unknown_number_deliveries
@@ -316,13 +317,13 @@ def _ingest_messages(batch: _Batch, result: DrainResult, feed: list[FeedEvent], 
         Conversation.objects.filter(pk__in=touched).select_related("contact").prefetch_related("labels")
     )
     for conversation, data in zip(
-        fresh_conversations, ConversationSerializer(fresh_conversations, many=True).data, strict=True
+        fresh_conversations, rows_represent(ConversationSerializer, fresh_conversations), strict=True
     ):
         name = "conversation.created" if conversation.pk in created_ids else "conversation.updated"
-        feed.append(FeedEvent(conversation.account_id, "inbox", name, dict(data)))
-    serialized = MessageSerializer(messages, many=True).data
+        feed.append(FeedEvent(conversation.account_id, "inbox", name, data))
+    serialized = rows_represent(MessageSerializer, messages)
     for message, data, received_at in zip(messages, serialized, received_times, strict=True):
-        feed.append(FeedEvent(message.account_id, "inbox", "message.created", dict(data), received_at))
+        feed.append(FeedEvent(message.account_id, "inbox", "message.created", data, received_at))
     followups.extend(messages)
 
 
@@ -373,8 +374,8 @@ def _apply_statuses(batch: _Batch, result: DrainResult, feed: list[FeedEvent], d
         rows = list(changed.values())
         bulk_update_rows(rows, ["status", "sent_at", "delivered_at", "read_at", "failed_at", "error", "updated_at"])
         result.statuses_applied += len(rows)
-        for message, data in zip(rows, MessageSerializer(rows, many=True).data, strict=True):
-            feed.append(FeedEvent(message.account_id, "inbox", "message.status", dict(data)))
+        for message, data in zip(rows, rows_represent(MessageSerializer, rows), strict=True):
+            feed.append(FeedEvent(message.account_id, "inbox", "message.status", data))
 
 
 def _follow_up(messages: list[Message]) -> None:
