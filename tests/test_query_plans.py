@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Account, User
 from accounts.principals import Principal
-from agents.models import Agent
+from agents.models import Agent, AgentTemplate
 from agents.selectors import execution_list
 from core.filters import filter_queryset
 from inbox.models import Contact, Conversation, Label, Message
@@ -110,6 +110,8 @@ def inbox(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, A
         user = User.objects.filter(account=account).first()
         yield {"conversation": conversation, "agent": agent, "endpoint": endpoint, "user": user}
         Account.objects.filter(pk=account.pk).delete()
+        # seed_scale makes this catalogue template when it finds none (after a flush by a transactional test)
+        AgentTemplate.objects.filter(key="scale-custom", account=None, agents__isnull=True).delete()
 
 
 CONVERSATION_FILTERS = [
