@@ -79,18 +79,19 @@ class Window:
     seconds: int
 
 
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*$")
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @memoize
 def rate_parse(rate: str) -> tuple[int, int]:
-    """`"120/m"` → (120, 60): a count and its window in seconds (DRF's `10/s`, `1000/hour` forms)."""
+    """`"120/m"` → (120, 60), `"10/15m"` → (10, 900): a count and its window in seconds (DRF's `10/s`
+    and `1000/hour` forms, and a multiple of the unit)."""
     match = _RATE.match(rate)
-    if not match:
-        raise ImproperlyConfigured(f"A rate must look like 10/s, 120/m, 1000/h or 5000/d (got {rate!r}).")
-    count, unit = match.groups()
-    return int(count), _UNIT_SECONDS[unit[0]]
+    if not match or match.group(2).startswith("0"):
+        raise ImproperlyConfigured(f"A rate must look like 10/s, 120/m, 10/15m or 1000/h (got {rate!r}).")
+    count, multiple, unit = match.groups()
+    return int(count), int(multiple or 1) * _UNIT_SECONDS[unit[0]]
 
 
 def rate_limit_hit(windows: Sequence[Window], *, now: float | None = None) -> int | None:

@@ -12,18 +12,16 @@ answer (`core.ratelimit`): a cache outage must not refuse every signed-in call.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 
 from core.middleware import client_ip
-from core.ratelimit import rate_limit_unchecked
+from core.ratelimit import rate_limit_unchecked, rate_parse
 
 
 def throttle_ident(request: Request, fallback_ip: str) -> str:
@@ -39,18 +37,6 @@ def throttle_ident(request: Request, fallback_ip: str) -> str:
 # Fixed windows in the cache, for limits that count only failures (sign-in, credentials). Checking
 # is one cache read, so a caller that never fails pays almost nothing; a failure adds one.
 
-_WINDOW_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def window_rate_parse(rate: str) -> tuple[int, int]:
-    """`"10/15m"` → (10, 900): a count and a window in seconds (`s`, `m`, `h` or `d`, with a multiple)."""
-    match = _WINDOW_RATE.match(rate)
-    if not match:
-        raise ImproperlyConfigured(f"A failure limit must look like 10/15m, 20/m or 100/h (got {rate!r}).")
-    count, multiple, unit = match.groups()
-    return int(count), int(multiple or 1) * _SECONDS[unit]
-
 
 def _failure_cache_key(group: str, key: str, window: int, window_index: int) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # keys hold emails and addresses
@@ -59,7 +45,7 @@ def _failure_cache_key(group: str, key: str, window: int, window_index: int) -> 
 
 def failures_retry_after(*, group: str, key: str, rate: str) -> int | None:
     """Seconds until `key` may try again if its failures fill this window of `rate`, else None."""
-    limit, window = window_rate_parse(rate)
+    limit, window = rate_parse(rate)
     now = int(time.time())
     index = now // window
     try:
@@ -74,7 +60,7 @@ def failures_retry_after(*, group: str, key: str, rate: str) -> int | None:
 
 def failure_count(*, group: str, key: str, rate: str) -> None:
     """Count one failure of `key` in the current window of `rate`."""
-    _limit, window = window_rate_parse(rate)
+    _limit, window = rate_parse(rate)
     now = int(time.time())
     index = now // window
     cache_key = _failure_cache_key(group, key, window, index)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
@@ -27,7 +28,7 @@ from accounts.models import Account, User
 from conftest import USING_REDIS
 from core import ratelimit
 from core.cache import redis_client
-from core.ratelimit import Window, rate_limit_hit
+from core.ratelimit import Window, rate_limit_hit, rate_parse
 
 HIGH = {
     "burst": "10000/s",
@@ -398,3 +399,17 @@ def test_a_malformed_failure_limit_stops_start_up_naming_the_variable(name: str)
 
     assert result.returncode != 0
     assert f"{name} must look like 10/15m" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"),
+    [("5/s", (5, 1)), ("120/m", (120, 60)), ("60/min", (60, 60)), ("10/15m", (10, 900)), ("1000/hour", (1000, 3600))],
+)
+def test_one_rate_syntax_serves_the_api_windows_and_the_failure_limits(rate: str, parsed: tuple[int, int]) -> None:
+    assert rate_parse(rate) == parsed
+
+
+@pytest.mark.parametrize("rate", ["lots", "10/w", "/m", "10/0.5m", "10/0m"])
+def test_a_rate_it_cannot_read_is_a_configuration_error(rate: str) -> None:
+    with pytest.raises(ImproperlyConfigured):
+        rate_parse(rate)
