@@ -28,7 +28,7 @@ from accounts.models import Role
 from accounts.scoping import tenant_rows
 from accounts.services.audit import RequestContext
 from accounts.web.pages import PageRequest, page, row_or_404
-from core.filters import filter_queryset
+from core.filters import filter_queryset, parse_id
 from inbox.models import Contact, Conversation, Lead, LeadStatus
 from inbox.selectors import ContactFilter
 from inbox.services.crm import contact_update
@@ -57,11 +57,12 @@ class Position:
     @classmethod
     def parse(cls, token: str) -> Position | None:
         """The position a link carries (`<microseconds since 1970>-<id>`), or None if it is not one."""
-        micros, _, pk = token.partition("-")
-        if not (micros.isascii() and micros.isdigit() and pk.isascii() and pk.isdigit()):
+        micros, _, pk_text = token.partition("-")
+        pk = parse_id(pk_text)  # a row id the database can compare with, or None
+        if pk is None or not (micros.isascii() and micros.isdigit()):
             return None
         try:
-            return cls(_EPOCH + int(micros) * _MICROSECOND, int(pk))
+            return cls(_EPOCH + int(micros) * _MICROSECOND, pk)
         except OverflowError:
             return None
 
