@@ -15,6 +15,7 @@ from accounts.models import Account, Role, User
 from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
 from accounts.services.auth import auth_tokens_issue
+from accounts.throttling import plan_rate_limits_assume
 from accounts.tests.factories import AccountFactory, UserFactory
 
 USING_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -39,6 +40,13 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 def _clear_cache() -> None:
     """Throttle and login-limit counters live in the cache; every test starts from zero."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_plan_rate_limits() -> None:
+    """The plans' rate limits are read once per process and kept 30 s: every test starts knowing
+    the new database's (none), so query counts do not depend on what ran before or how long ago."""
+    plan_rate_limits_assume({})
 
 
 @pytest.fixture

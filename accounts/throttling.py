@@ -84,6 +84,13 @@ def _plan_limits_load() -> dict[str, dict[str, int]]:
     }
 
 
+def plan_rate_limits_assume(by_plan: Mapping[str, Mapping[str, int]]) -> None:
+    """Keep `by_plan` as the plans' limits, as if just read (the test suite: a new database has none,
+    so no test's first request pays for the query, whatever ran before it in the process)."""
+    global _loaded
+    _loaded = _PlanLimits(loaded_at=time.monotonic(), by_plan=by_plan)
+
+
 def plan_rate_limits_forget() -> None:
     """Read the plans' limits again on the next request (as when the 30 seconds are over)."""
     global _loaded
