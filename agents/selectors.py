@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import django_filters
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from accounts.principals import Principal
 from accounts.scoping import tenant_row, tenant_rows
@@ -15,11 +16,13 @@ from agents.models import (
     Agent,
     AgentCategory,
     AgentExecution,
+    AgentExecutionHourly,
     AgentRuntime,
     AgentStatus,
     AgentTemplate,
     ExecutionStatus,
 )
+from agents.services.rollup import hour_of
 from core.filters import IsoDateTimeFilter, filter_queryset
 from inbox.models import Channel
 
@@ -56,28 +59,41 @@ def agent_list(*, principal: Principal, filters: Any) -> QuerySet[Agent]:
     return filter_queryset(AgentFilter, data=filters, queryset=visible)
 
 
-def agent_list_with_activity(*, principal: Principal, filters: Any, since: datetime) -> QuerySet[Agent]:
-    """`agent_list` with each agent's latest execution (`last_execution_at`, `last_execution_status`)
-    and how many of its executions started since `since` succeeded and failed (`recent_succeeded`,
-    `recent_failed`): one query whatever the number of agents, each figure an index range scan."""
+def agent_list_with_activity(*, principal: Principal, filters: Any) -> QuerySet[Agent]:
+    """`agent_list` with each agent's latest execution (`last_execution_at`, `last_execution_status`):
+    one query whatever the number of agents, each figure one step down an index."""
     latest = AgentExecution.objects.filter(agent=OuterRef("pk")).order_by("-started_at", "-id")
-
-    def recent(status: str) -> Coalesce:
-        counted = (
-            AgentExecution.objects.filter(agent=OuterRef("pk"), started_at__gte=since, status=status)
-            .order_by()
-            .values("agent")
-            .annotate(n=Count("status"))
-            .values("n")
-        )
-        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
     return agent_list(principal=principal, filters=filters).annotate(
         last_execution_at=Subquery(latest.values("started_at")[:1]),
         last_execution_status=Subquery(latest.values("status")[:1]),
-        recent_succeeded=recent(ExecutionStatus.SUCCEEDED),
-        recent_failed=recent(ExecutionStatus.FAILED),
     )
+
+
+@dataclass(frozen=True)
+class RecentOutcomes:
+    succeeded: int = 0
+    failed: int = 0
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.succeeded / self.finished if self.finished else None
+
+
+def recent_outcomes(*, agent_ids: Iterable[int], since: datetime) -> dict[int, RecentOutcomes]:
+    """How many executions of each agent started since the start of `since`'s hour (UTC) succeeded and
+    failed, from the hourly roll-up (`AgentExecutionHourly`): one query reading at most one row per
+    agent and hour, however many executions there were. Agents without any are left out."""
+    rows = (
+        AgentExecutionHourly.objects.filter(agent_id__in=list(agent_ids), hour__gte=hour_of(since))
+        .order_by()
+        .values("agent_id")
+        .annotate(succeeded=Sum("succeeded"), failed=Sum("failed"))
+    )
+    return {row["agent_id"]: RecentOutcomes(row["succeeded"] or 0, row["failed"] or 0) for row in rows}
 
 
 def agent_executions(*, agent: Agent, before: AgentExecution | None = None) -> QuerySet[AgentExecution]:

@@ -26,7 +26,14 @@ from accounts.services.audit import RequestContext
 from accounts.web.pages import PageRequest, page, row_or_404
 from agents.apis.agents import _create_limit_usage
 from agents.models import Agent, AgentExecution, AgentRuntime, AgentStatus, AgentTemplate, Report, ReportKind
-from agents.selectors import agent_executions, agent_list_with_activity, agents_visible, template_list
+from agents.selectors import (
+    RecentOutcomes,
+    agent_executions,
+    agent_list_with_activity,
+    agents_visible,
+    recent_outcomes,
+    template_list,
+)
 from agents.services.agents import (
     agent_activate,
     agent_create,
@@ -84,15 +91,13 @@ def agent_list(request: PageRequest) -> HttpResponse:
     if not filters.is_valid():
         return render(request, "agents/list.html", {"filters": filters, "page_obj": None}, status=400)
     queryset = agent_list_with_activity(
-        principal=request.principal,
-        filters={key: value for key, value in filters.cleaned_data.items() if value},
-        since=timezone.now() - RECENT,
+        principal=request.principal, filters={key: value for key, value in filters.cleaned_data.items() if value}
     )
     page_obj = Paginator(queryset, AGENTS_PER_PAGE).get_page(request.GET.get("page"))
+    outcomes = recent_outcomes(agent_ids=[agent.pk for agent in page_obj], since=timezone.now() - RECENT)
     row: Any
     for row in page_obj:
-        finished = row.recent_succeeded + row.recent_failed
-        row.success_rate = row.recent_succeeded / finished if finished else None
+        row.recent = outcomes.get(row.pk, RecentOutcomes())
     context = {"filters": filters, "page_obj": page_obj, "filtered": bool(filters.cleaned_data.get("status"))}
     template = "agents/partials/agent_rows.html" if is_htmx(request) else "agents/list.html"
     return render(request, template, context)
