@@ -222,6 +222,33 @@ class AgentExecutionHourly(models.Model):
         return self.succeeded + self.failed + self.running
 
 
+class AccountExecutionHourly(models.Model):
+    """All of one tenant's executions started in one hour (UTC): the sum of its agents'
+    `AgentExecutionHourly` rows of that hour, kept beside them by the same writer and rebuilt with
+    them, so a tenant's analytics read one row per hour instead of one per agent and hour."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField(help_text="Start of the hour (UTC) the executions started in.")
+    succeeded = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    running = models.IntegerField(default=0)
+    duration_groups = CountsField(default=histogram.empty_groups)
+    duration_bins = CountsField(default=histogram.empty_bins)
+
+    class Meta:
+        constraints = [
+            # The upsert's conflict target; also serves the range queries.
+            models.UniqueConstraint(fields=["account", "hour"], name="execution_hourly_account_hour_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.hour:%Y-%m-%d %H}:00"
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed + self.running
+
+
 class RunnerEvent(models.Model):
     """A runner webhook event we applied, by its id: redeliveries are recognised and ignored."""
 

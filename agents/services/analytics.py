@@ -1,10 +1,12 @@
 """Execution analytics of one agent or a whole tenant, read from the hourly roll-up and cached.
 
-The figures come from `AgentExecutionHourly` (one row per agent and UTC hour: counts by status and a
-duration histogram, kept in step by the execution writer), never from a Python loop over executions:
+The figures come from the hourly roll-up (`AgentExecutionHourly`, one row per agent and UTC hour, and
+`AccountExecutionHourly`, one per tenant and hour: counts by status and a duration histogram, kept in
+step by the execution writer), never from a Python loop over executions:
 
-- whole hours of the range: one query over the roll-up rows groups their counts and histogram group
-  sums by day or hour (at most 744 buckets; one agent's month is 720 rows, a tenant's 720 per agent);
+- whole hours of the range: one query over the roll-up rows (the agent's, or the tenant's, however
+  many agents it has) groups their counts and histogram group sums by day or hour (at most 744
+  buckets; a month is 720 rows);
 - the partial hours at either end (the default range ends on a 5-minute mark): one query over the
   executions themselves, through the covering index on (scope, started_at), so the counts are exact
   for any range;
@@ -35,7 +37,7 @@ from django.utils import timezone
 from accounts.models import Account
 from agents import histogram
 from agents.cache import analytics_version
-from agents.models import Agent, AgentExecution, AgentExecutionHourly
+from agents.models import AccountExecutionHourly, Agent, AgentExecution, AgentExecutionHourly
 from agents.services.rollup import (
     STATUS_COLUMNS,
     DurationBin,
@@ -130,13 +132,20 @@ def analytics_range(
 def agent_analytics(*, agent: Agent, window: AnalyticsRange) -> dict[str, Any]:
     """Analytics of one agent's executions started in the range."""
     key = _cache_key(account_id=agent.account_id, scope=f"agent:{agent.pk}", window=window)
-    return _cached(key, lambda: _compute(Q(agent_id=agent.pk), window))
+    return _cached(
+        key, lambda: _compute(Q(agent_id=agent.pk), AgentExecutionHourly.objects.filter(agent_id=agent.pk), window)
+    )
 
 
 def account_analytics(*, account: Account, window: AnalyticsRange) -> dict[str, Any]:
     """Analytics of all of a tenant's executions started in the range."""
     key = _cache_key(account_id=account.pk, scope="account", window=window)
-    return _cached(key, lambda: _compute(Q(account_id=account.pk), window))
+    return _cached(
+        key,
+        lambda: _compute(
+            Q(account_id=account.pk), AccountExecutionHourly.objects.filter(account_id=account.pk), window
+        ),
+    )
 
 
 def _cache_key(*, account_id: int, scope: str, window: AnalyticsRange) -> str:
@@ -159,8 +168,12 @@ FRACTIONS = (0.5, 0.95)
 COUNTS = ("succeeded", "failed", "running")
 
 
-def _compute(scope: Q, window: AnalyticsRange) -> dict[str, Any]:
-    """The answer for the executions matching `scope` (an agent or a tenant) in the range."""
+Rollup = QuerySet[AgentExecutionHourly] | QuerySet[AccountExecutionHourly]
+
+
+def _compute(scope: Q, rollup: Rollup, window: AnalyticsRange) -> dict[str, Any]:
+    """The answer for the executions matching `scope` (an agent or a tenant), whose roll-up rows are
+    `rollup`, in the range."""
     full_from = next_hour_boundary(window.date_from)
     full_to = hour_of(window.date_to)
     if full_from < full_to:
@@ -169,7 +182,7 @@ def _compute(scope: Q, window: AnalyticsRange) -> dict[str, Any]:
         full_from = full_to = window.date_from  # no whole hour inside: all from the executions
         edges = [(window.date_from, window.date_to)]
     edges = [(start, end) for start, end in edges if start < end]
-    hourly = AgentExecutionHourly.objects.filter(scope, hour__gte=full_from, hour__lt=full_to).order_by()
+    hourly = rollup.filter(hour__gte=full_from, hour__lt=full_to).order_by()
 
     series: dict[datetime, Counter[str]] = {}
     groups = histogram.empty_groups()
@@ -213,7 +226,7 @@ def _compute(scope: Q, window: AnalyticsRange) -> dict[str, Any]:
 def _add_hourly_counts(
     series: dict[datetime, Counter[str]],
     groups: list[int],
-    hourly: QuerySet[AgentExecutionHourly],
+    hourly: Rollup,
     interval: Interval,
 ) -> None:
     """The whole hours, from the roll-up: counts and histogram group sums per bucket, one query."""
@@ -278,9 +291,7 @@ def _exact_percentiles(scope: Q, window: AnalyticsRange, *, timed: int) -> tuple
     )
 
 
-def _histogram_percentiles(
-    hourly: QuerySet[AgentExecutionHourly] | None, groups: list[int], edge_bins: Counter[int]
-) -> tuple[float, float]:
+def _histogram_percentiles(hourly: Rollup | None, groups: list[int], edge_bins: Counter[int]) -> tuple[float, float]:
     """Estimated from the histogram: the bins of the groups holding the wanted ranks, one query."""
     needed = [b for group in histogram.groups_needed(FRACTIONS, groups=groups) for b in histogram.bins_of_group(group)]
     bins: Counter[int] = Counter({b: edge_bins[b] for b in needed if edge_bins[b]})

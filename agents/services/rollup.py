@@ -1,5 +1,6 @@
-"""The hourly roll-up of agent executions (`AgentExecutionHourly`): kept in step by the execution
-writer, rebuilt from the executions when needed.
+"""The hourly roll-up of agent executions (`AgentExecutionHourly`, and per tenant
+`AccountExecutionHourly`, the sum of its agents' rows): kept in step by the execution writer,
+rebuilt from the executions when needed.
 
 An execution counts in exactly one roll-up row, its agent's hour of `started_at` (UTC): once in its
 status and, when it has a duration, once in that duration's bin (`agents.histogram`). That is its
@@ -7,11 +8,14 @@ status and, when it has a duration, once in that duration's bin (`agents.histogr
 (`hourly_record`), in the same transaction, with one `INSERT ... ON CONFLICT DO UPDATE` per
 roll-up row that adds the differences to the stored counts: the row lock of that statement orders
 concurrent writers, none of them reads a count and writes it back, so none can lose another's.
+The tenant's row of the hour gets the same differences, after the agents' rows (every writer locks
+agent rows before tenant rows, each kind in key order, so two writers cannot deadlock).
 A change that does not alter the share (a repeated outcome, a filled-in summary) writes nothing.
 
 `hourly_rebuild` replaces a tenant's rows from its executions, a day at a time, while holding a
 table lock that excludes the writers' increments, so a write is either already visible to the
-rebuild or applied on top of its result.
+rebuild or applied on top of its result; the tenant's rows of those hours are the sums of the
+rebuilt agent rows.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Trunc
 
 from agents import histogram
-from agents.models import AgentExecution, AgentExecutionHourly, ExecutionStatus
+from agents.models import AccountExecutionHourly, AgentExecution, AgentExecutionHourly, ExecutionStatus
 
 HOUR = timedelta(hours=1)
 STATUS_COLUMNS: dict[str, str] = {
@@ -184,19 +188,32 @@ def hourly_record(*, before: HourlyShare | None, after: HourlyShare | None) -> N
     if before == after:
         return
     changes: dict[tuple[int, datetime], _RowChange] = {}
+    tenant_changes: dict[tuple[int, datetime], _RowChange] = {}
     for share, sign in ((before, -1), (after, 1)):
         if share is None:
             continue
-        change = changes.setdefault((share.agent_id, share.hour), _RowChange(account_id=share.account_id))
-        change.statuses[share.status] += sign
-        if share.bin is not None:
-            change.bins[share.bin] += sign
+        for change in (
+            changes.setdefault((share.agent_id, share.hour), _RowChange(account_id=share.account_id)),
+            tenant_changes.setdefault((share.account_id, share.hour), _RowChange(account_id=share.account_id)),
+        ):
+            change.statuses[share.status] += sign
+            if share.bin is not None:
+                change.bins[share.bin] += sign
     # A fixed order of rows, so two writers moving executions between the same hours cannot deadlock.
     for (agent_id, hour), change in sorted(changes.items()):
-        _upsert(agent_id=agent_id, hour=hour, change=change)
+        _upsert(
+            AgentExecutionHourly,
+            keys={"account_id": change.account_id, "agent_id": agent_id, "hour": hour},
+            change=change,
+        )
+    for (account_id, hour), change in sorted(tenant_changes.items()):
+        _upsert(AccountExecutionHourly, keys={"account_id": account_id, "hour": hour}, change=change)
 
 
-def _upsert(*, agent_id: int, hour: datetime, change: _RowChange) -> None:
+def _upsert(
+    model: type[AgentExecutionHourly | AccountExecutionHourly], *, keys: dict[str, Any], change: _RowChange
+) -> None:
+    """Add `change` to the row of `model` with these key columns (the last two are its unique key)."""
     statuses = {STATUS_COLUMNS[status]: delta for status, delta in change.statuses.items() if delta}
     bins = {index: delta for index, delta in change.bins.items() if delta}
     groups = {index: delta for index, delta in change.groups().items() if delta}
@@ -204,22 +221,21 @@ def _upsert(*, agent_id: int, hour: datetime, change: _RowChange) -> None:
         return
     # No count goes below zero. While the roll-up holds every execution it cannot (an execution's
     # share is in its row before it is taken out); it can only for an execution stored before the
-    # roll-up existed (until the rebuild), whose outcome then counts without a negative "running".
+    # roll-up existed (until the rebuild), whose outcome then counts without a negative "running"
+    # (the tenant's row, clamped on its own, may then differ from its agents' sum until the rebuild).
     bin_values = histogram.empty_bins()
     for index, delta in bins.items():
         bin_values[index] = max(delta, 0)
     group_values = histogram.empty_groups()
     for index, delta in groups.items():
         group_values[index] = max(delta, 0)
-    meta = AgentExecutionHourly._meta
+    meta = model._meta
     quote = connection.ops.quote_name
     postgres = connection.vendor == "postgresql"
     at_least_zero = "GREATEST" if postgres else "MAX"
-    columns = ["account_id", "agent_id", "hour", "succeeded", "failed", "running", "duration_groups", "duration_bins"]
+    columns = [*keys, "succeeded", "failed", "running", "duration_groups", "duration_bins"]
     values: list[Any] = [
-        change.account_id,
-        agent_id,
-        hour,
+        *keys.values(),
         max(statuses.get("succeeded", 0), 0),
         max(statuses.get("failed", 0), 0),
         max(statuses.get("running", 0), 0),
@@ -249,10 +265,11 @@ def _upsert(*, agent_id: int, hour: datetime, change: _RowChange) -> None:
                 pairs.append(f"'$[{i}]', MAX(json_extract(t.{column}, '$[{i}]') + %s, 0)")
                 params.append(deltas[i])
             assignments.append(f"{column} = json_set(t.{column}, {', '.join(pairs)})")
+    conflict = ", ".join(quote(column) for column in list(keys)[-2:])
     sql = (
         f"INSERT INTO {quote(meta.db_table)} AS t ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({quote('agent_id')}, {quote('hour')}) DO UPDATE SET {', '.join(assignments)}"
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -307,9 +324,12 @@ def _span(
         raw = AgentExecution.objects.filter(account_id=account_id).aggregate(
             first=Min("started_at"), last=Max("started_at")
         )
-        rows = AgentExecutionHourly.objects.filter(account_id=account_id).aggregate(first=Min("hour"), last=Max("hour"))
-        firsts = [moment for moment in (raw["first"], rows["first"]) if moment is not None]
-        lasts = [moment for moment in (raw["last"], rows["last"]) if moment is not None]
+        spans = [raw] + [
+            model.objects.filter(account_id=account_id).aggregate(first=Min("hour"), last=Max("hour"))
+            for model in (AgentExecutionHourly, AccountExecutionHourly)
+        ]
+        firsts = [span["first"] for span in spans if span["first"] is not None]
+        lasts = [span["last"] for span in spans if span["last"] is not None]
         if not firsts:
             return None, None
         date_from = date_from or min(firsts)
@@ -323,18 +343,50 @@ def _rebuild_chunk(*, account_id: int, date_from: datetime, date_to: datetime, d
         # Excludes the writers' increments (ROW EXCLUSIVE) and other rebuilds, not the readers. A
         # writer that already incremented has committed once we hold it, so the executions read
         # below include its change; one that has not yet waits, and adds its change to our counts.
+        # Both tables, in the writers' order.
         with connection.cursor() as cursor:
-            table = connection.ops.quote_name(AgentExecutionHourly._meta.db_table)
-            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            tables = ", ".join(
+                connection.ops.quote_name(model._meta.db_table)
+                for model in (AgentExecutionHourly, AccountExecutionHourly)
+            )
+            cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
     stored = AgentExecutionHourly.objects.filter(account_id=account_id, hour__gte=date_from, hour__lt=date_to)
     before = {key: _values(row) for key, row in _by_key(stored).items()}
     rows = _counted_rows(account_id=account_id, date_from=date_from, date_to=date_to)
     after = {key: _values(row) for key, row in rows.items()}
     changed = sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+    stored_sums = AccountExecutionHourly.objects.filter(account_id=account_id, hour__gte=date_from, hour__lt=date_to)
+    sums_before = {row.hour: _values(row) for row in stored_sums}
+    sums = tenant_sums(rows.values())
+    sums_changed = sum(
+        1 for hour in sums_before.keys() | sums.keys() if sums_before.get(hour) != _values_or_none(sums.get(hour))
+    )
     if not dry_run and changed:
         stored.delete()
         AgentExecutionHourly.objects.bulk_create(rows.values(), batch_size=500)
-    return RebuildResult(rows=len(rows), changed=changed)
+    if not dry_run and sums_changed:
+        stored_sums.delete()
+        AccountExecutionHourly.objects.bulk_create(sums.values(), batch_size=500)
+    return RebuildResult(rows=len(rows) + len(sums), changed=changed + sums_changed)
+
+
+def tenant_sums(rows: Iterable[AgentExecutionHourly]) -> dict[datetime, AccountExecutionHourly]:
+    """The tenant rows of these agent rows (all of one tenant), by hour: their counts added up."""
+    sums: dict[datetime, AccountExecutionHourly] = {}
+    for row in rows:
+        total = sums.get(row.hour)
+        if total is None:
+            total = sums[row.hour] = AccountExecutionHourly(account_id=row.account_id, hour=row.hour)
+        total.succeeded += row.succeeded
+        total.failed += row.failed
+        total.running += row.running
+        total.duration_groups = [a + b for a, b in zip(total.duration_groups, row.duration_groups, strict=True)]
+        total.duration_bins = [a + b for a, b in zip(total.duration_bins, row.duration_bins, strict=True)]
+    return sums
+
+
+def _values_or_none(row: AccountExecutionHourly | None) -> tuple[int, int, int, list[int], list[int]] | None:
+    return None if row is None else _values(row)
 
 
 def _counted_rows(
@@ -414,7 +466,7 @@ def _by_key(rows: Iterable[AgentExecutionHourly]) -> dict[tuple[int, datetime], 
     return {(row.agent_id, row.hour): row for row in rows}
 
 
-def _values(row: AgentExecutionHourly) -> tuple[int, int, int, list[int], list[int]]:
+def _values(row: AgentExecutionHourly | AccountExecutionHourly) -> tuple[int, int, int, list[int], list[int]]:
     return (row.succeeded, row.failed, row.running, list(row.duration_groups), list(row.duration_bins))
 
 
@@ -422,9 +474,15 @@ def hourly_accounts() -> list[int]:
     """Every tenant with executions or roll-up rows."""
     ids = set(AgentExecution.objects.values_list("account_id", flat=True).distinct().order_by())
     ids |= set(AgentExecutionHourly.objects.values_list("account_id", flat=True).distinct().order_by())
+    ids |= set(AccountExecutionHourly.objects.values_list("account_id", flat=True).distinct().order_by())
     return sorted(ids)
 
 
 def hourly_rows(**filters: Any) -> dict[tuple[int, datetime], tuple[int, int, int, list[int], list[int]]]:
     """The stored rows as comparable values, by (agent id, hour)."""
     return {key: _values(row) for key, row in _by_key(AgentExecutionHourly.objects.filter(**filters)).items()}
+
+
+def tenant_hourly_rows(**filters: Any) -> dict[tuple[int, datetime], tuple[int, int, int, list[int], list[int]]]:
+    """The stored tenant rows as comparable values, by (account id, hour)."""
+    return {(row.account_id, row.hour): _values(row) for row in AccountExecutionHourly.objects.filter(**filters)}

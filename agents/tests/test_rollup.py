@@ -13,9 +13,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from agents import histogram
-from agents.models import Agent, AgentExecution, AgentExecutionHourly, AgentStatus, ExecutionStatus
+from agents.models import (
+    AccountExecutionHourly,
+    Agent,
+    AgentExecution,
+    AgentExecutionHourly,
+    AgentStatus,
+    ExecutionStatus,
+)
 from agents.services.executions import ExecutionReport, execution_record
-from agents.services.rollup import ElementSums, hourly_rows
+from agents.services.rollup import ElementSums, hourly_rows, tenant_hourly_rows
 from agents.tests.factories import AgentExecutionFactory, AgentFactory
 from agents.tests.runner_events import SECRET, execution_event, post
 
@@ -41,7 +48,25 @@ def rows(**filters: Any) -> dict[datetime, tuple[int, int, int, dict[int, int]]]
     for (_agent, hour), (succeeded, failed, running, groups, bins) in hourly_rows(**filters).items():
         assert groups == [sum(bins[b] for b in histogram.bins_of_group(g)) for g in range(histogram.GROUPS)]
         summary[hour] = (succeeded, failed, running, {b: n for b, n in enumerate(bins) if n})
+    assert_tenant_rows_add_up()
     return summary
+
+
+def assert_tenant_rows_add_up() -> None:
+    """Each tenant's row of an hour holds the sums of its agents' rows of that hour, and no other exists."""
+    expected: dict[tuple[int, datetime], tuple[int, int, int, list[int], list[int]]] = {}
+    for row in AgentExecutionHourly.objects.all():
+        succeeded, failed, running, groups, bins = expected.get(
+            (row.account_id, row.hour), (0, 0, 0, histogram.empty_groups(), histogram.empty_bins())
+        )
+        expected[(row.account_id, row.hour)] = (
+            succeeded + row.succeeded,
+            failed + row.failed,
+            running + row.running,
+            [a + b for a, b in zip(groups, row.duration_groups, strict=True)],
+            [a + b for a, b in zip(bins, row.duration_bins, strict=True)],
+        )
+    assert tenant_hourly_rows() == expected
 
 
 # -- the writer ---------------------------------------------------------------------------------
@@ -259,6 +284,28 @@ def test_rebuilding_gives_the_rows_the_writer_kept(history):
     assert "rows; 0 were rewritten" in out.getvalue().splitlines()[-2]
     assert hourly_rows() == history
     assert len(history) > 10
+    assert_tenant_rows_add_up()
+
+
+def test_a_damaged_tenant_row_is_reported_and_rebuilt(history, account):
+    # given a tenant row that lost a count, and one of an hour without executions
+    tenants_before = tenant_hourly_rows()
+    damaged = AccountExecutionHourly.objects.filter(account=account).order_by("hour").first()
+    damaged.succeeded -= 1
+    damaged.save(update_fields=["succeeded"])
+    AccountExecutionHourly.objects.create(account=account, hour=H9 - timedelta(days=3), failed=4)
+
+    # when checked, then both differences are named
+    err = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("rebuild_execution_rollup", "--check", stdout=StringIO(), stderr=err)
+    assert "2 hourly rows differ" in err.getvalue()
+
+    # when rebuilt, then the tenant rows are the sums of the agents' rows again
+    call_command("rebuild_execution_rollup", stdout=StringIO())
+    assert tenant_hourly_rows() == tenants_before
+    assert_tenant_rows_add_up()
+    assert hourly_rows() == history
 
 
 def test_check_reports_a_damaged_rollup_and_rebuilding_repairs_it(history, agent):
@@ -284,6 +331,7 @@ def test_check_reports_a_damaged_rollup_and_rebuilding_repairs_it(history, agent
 def test_rebuilding_one_tenant_leaves_the_others(history, account, other_account):
     # given both tenants' rows wiped
     AgentExecutionHourly.objects.all().delete()
+    AccountExecutionHourly.objects.all().delete()
 
     # when only one tenant is rebuilt
     call_command("rebuild_execution_rollup", "--account", account.slug, stdout=StringIO())
@@ -291,6 +339,8 @@ def test_rebuilding_one_tenant_leaves_the_others(history, account, other_account
     # then its rows are back and the other tenant's are not
     assert hourly_rows() == {key: value for key, value in history.items() if key[0] in agent_ids(account)}
     assert not AgentExecutionHourly.objects.filter(account=other_account).exists()
+    assert not AccountExecutionHourly.objects.filter(account=other_account).exists()
+    assert {account_id for account_id, _hour in tenant_hourly_rows()} == {account.pk}
 
 
 def agent_ids(account: Any) -> set[int]:
