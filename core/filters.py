@@ -81,8 +81,11 @@ def filter_queryset(
     data: Any,
     queryset: models.QuerySet[ModelT],
     request: Any = None,
+    **options: Any,
 ) -> models.QuerySet[ModelT]:
-    filterset = filterset_class(data, queryset=queryset, request=request)
+    """The filtered queryset; a ValidationError (a 400) when `data` is not valid. `options` go to the
+    filter set's constructor."""
+    filterset = filterset_class(data, queryset=queryset, request=request, **options)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
     result: models.QuerySet[ModelT] = filterset.qs

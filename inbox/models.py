@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 
@@ -270,11 +271,35 @@ class Message(TimeStampedModel):
         indexes = [
             models.Index(fields=["conversation", "-created_at", "-id"], name="message_conversation_idx"),
         ]
-        # On PostgreSQL also `message_text_search_idx` (GIN, full text of `text`): created by migration
-        # 0007_message_text_search_index only, since SQLite cannot build it.
 
     def __str__(self) -> str:
         return f"{self.direction} {self.type} {self.external_id or self.pk}"
+
+
+class ConversationWords(models.Model):
+    """The distinct words of a conversation's messages, for the inbox search (PostgreSQL only).
+
+    A `tsvector` of lexemes without positions (the `simple` configuration, as the search), kept by a
+    statement trigger on `inbox_message` (migration 0009), so every way of storing messages (the
+    ingest, a reply, COPY) adds its words in the same statement. Past `WORDS_MAX` lexemes a
+    conversation stops collecting (`complete` false) and the search reads its messages instead.
+    On SQLite the table stays empty and the search reads the messages.
+    """
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    words = SearchVectorField()
+    complete = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            # The few conversations the search must read message by message. (On PostgreSQL also
+            # `conversation_words_idx`, GIN on (account_id, words): created by migration 0009 only.)
+            models.Index(fields=["account"], condition=Q(complete=False), name="conversation_words_partial_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"words of conversation {self.conversation_id}"
 
 
 class LeadStatus(models.TextChoices):

@@ -4,7 +4,17 @@ Searching (`q`) finds a contact by name, by number however it is written ("+1 55
 "(555) 010-0101": a contact's `wa_id` is digits only, so the digits are compared), and a
 conversation also by the words of its messages: on PostgreSQL a full-text search (the `simple`
 configuration, no stemming, so it works the same in every language; each word matches as a prefix)
-served by the GIN index `message_text_search_idx`; on SQLite each word must appear in the text.
+of each conversation's distinct words (`ConversationWords`, GIN index on (account_id, words)); on
+SQLite each word must appear in the text of one message.
+
+How PostgreSQL is asked depends on how common the words are, which its estimates of a prefix query
+cannot tell, so one query counts the matching conversations up to `INBOX_SEARCH_COLLECT_MAX` (1,000)
+first, and the matching contacts likewise:
+- fewer of both ("invoice 4471"): the matching ids are one set, then sorted;
+- more of either ("refund" in most conversations, "ana" in a tenth of the names): the list is read
+  in its own order through its index and each conversation is tested in turn (its words, and its
+  contact against the matching contacts), so a page stops after about a page of rows instead of
+  collecting every match.
 """
 
 from __future__ import annotations
@@ -13,14 +23,24 @@ import re
 from typing import Any
 
 import django_filters
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts.principals import Principal
 from accounts.scoping import tenant_rows
 from core.filters import IdFilter, IsoDateTimeFilter, filter_queryset, parse_id
-from inbox.models import Contact, Conversation, ConversationStatus, Label, Lead, LeadStatus, Message
+from inbox.models import (
+    Contact,
+    Conversation,
+    ConversationStatus,
+    ConversationWords,
+    Label,
+    Lead,
+    LeadStatus,
+    Message,
+)
 
 CONVERSATION_SEARCH_HELP = (
     "The contact's name, or number however it is written (`+1 555 010 0101`, `(555) 010-0101`), "
@@ -50,19 +70,46 @@ def contact_matches(value: str, *, prefix: str = "") -> Q:
     return condition
 
 
-def _conversations_saying(value: str) -> QuerySet[Message, Any]:
-    """The ids of conversations with a message whose text matches `value` (see the module docstring)."""
-    words = _WORD.findall(value)[:MAX_SEARCH_WORDS]
-    if not words:
-        return Message.objects.none().order_by().values("conversation_id")
-    if connection.vendor != "postgresql":  # every word somewhere in the text
-        return Message.objects.filter(*(Q(text__icontains=word) for word in words)).order_by().values("conversation_id")
-    # Each word (letters and digits only, so nothing here is tsquery syntax) as a prefix, all required.
-    query = SearchQuery(" & ".join(f"'{word}':*" for word in words), config=TEXT_SEARCH_CONFIG, search_type="raw")
-    # The same expression as the index `message_text_search_idx` (migration 0007), so the index serves it.
+def _search_words(value: str) -> list[str]:
+    """The words of `value` (letters and digits only, so nothing is tsquery syntax), at most ten."""
+    return _WORD.findall(value)[:MAX_SEARCH_WORDS]
+
+
+def _words_query(words: list[str]) -> SearchQuery:
+    """Each word as a prefix, all required."""
+    return SearchQuery(" & ".join(f"'{word}':*" for word in words), config=TEXT_SEARCH_CONFIG, search_type="raw")
+
+
+def _fewer_than(limit: int, rows: QuerySet[Any, Any]) -> bool:
+    """Whether `rows` holds fewer than `limit` rows, read through their index (PostgreSQL).
+
+    Asked for at most `limit` rows, the planner would read the table in its own order and stop at
+    the limit: cheap for a common word, a whole table for a rare one (its estimate of a prefix match
+    is a fixed guess). Through the index both are cheap."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            return rows[:limit].count() < limit
+        finally:
+            cursor.execute("RESET enable_seqscan")
+
+
+class _Matches(Func):
+    """`vector @@ query` as a condition. (`Q(words=query)` on an annotated subquery fails to compile:
+    Django's full-text lookup adds its parameters as a tuple to a list.)"""
+
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def _messages_saying(words: list[str], messages: QuerySet[Message]) -> QuerySet[Message, Any]:
+    """The conversation ids of `messages` whose text has every word (each as a prefix on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return messages.filter(*(Q(text__icontains=word) for word in words)).order_by().values("conversation_id")
     return (
-        Message.objects.alias(text_search=SearchVector("text", config=TEXT_SEARCH_CONFIG))
-        .filter(text_search=query)
+        messages.alias(text_search=SearchVector("text", config=TEXT_SEARCH_CONFIG))
+        .filter(text_search=_words_query(words))
         .order_by()
         .values("conversation_id")
     )
@@ -89,18 +136,41 @@ class ConversationFilter(django_filters.FilterSet):
             return queryset.filter(assignee_id=user_id)
         return queryset.none()  # "me" for an API key, or nonsense: nobody
 
+    def __init__(self, *args: Any, account_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_id = account_id  # the tenant searched (None: platform staff, every tenant)
+
     def filter_text(self, queryset: QuerySet[Conversation], name: str, value: str) -> QuerySet[Conversation]:
         value = value.strip()
         if not value:
             return queryset
-        # One set of ids, each half read through its own indexes (contacts: trigram, migration 0008;
-        # messages: full text, 0007): an OR of the two conditions would test every conversation.
-        by_contact = (
-            Conversation.objects.filter(contact_id__in=Contact.objects.filter(contact_matches(value)).values("id"))
-            .order_by()
-            .values("id")
-        )
-        return queryset.filter(pk__in=by_contact.union(_conversations_saying(value)))
+        tenant = {} if self.account_id is None else {"account_id": self.account_id}
+        # Contacts through their trigram indexes (migration 0008).
+        contacts = Contact.objects.filter(contact_matches(value), **tenant)
+        by_contact = contacts.values("id")
+        words = _search_words(value)
+        if not words:
+            return queryset.filter(contact_id__in=by_contact)
+        if connection.vendor != "postgresql":
+            saying = _messages_saying(words, Message.objects.all())
+            return queryset.filter(Q(contact_id__in=by_contact) | Q(pk__in=saying))
+        query = _words_query(words)
+        # Conversations that stopped collecting words: their messages are read instead (normally none).
+        overflowing = ConversationWords.objects.filter(complete=False, **tenant).values("conversation_id")
+        by_messages = _messages_saying(words, Message.objects.filter(conversation_id__in=overflowing))
+        matching = ConversationWords.objects.filter(words=query, **tenant)
+        collect_max = settings.INBOX_SEARCH_COLLECT_MAX
+        if _fewer_than(collect_max, matching.values("conversation_id")) and _fewer_than(
+            collect_max, contacts.values("id")
+        ):
+            by_words = matching.order_by().values("conversation_id")
+            by_contacts = Conversation.objects.filter(contact_id__in=by_contact).order_by().values("id")
+            return queryset.filter(pk__in=by_contacts.union(by_words, by_messages))
+        # A common word: each conversation's words, one row at a time, in the list's order (a scalar
+        # subquery, which PostgreSQL cannot turn into a hash of every match as it would an EXISTS).
+        words_of = ConversationWords.objects.filter(conversation_id=OuterRef("pk")).values("words")[:1]
+        says = _Matches(Subquery(words_of, output_field=SearchVectorField()), query)
+        return queryset.filter(Q(says) | Q(contact_id__in=by_contact) | Q(pk__in=by_messages))
 
 
 def conversation_list(*, principal: Principal, filters: Any) -> QuerySet[Conversation]:
@@ -113,7 +183,9 @@ def conversation_list(*, principal: Principal, filters: Any) -> QuerySet[Convers
     queryset = scoped.select_related("contact").prefetch_related(
         Prefetch("labels", queryset=Label.objects.order_by("name"))
     )
-    queryset = filter_queryset(ConversationFilter, data=filters, queryset=queryset)
+    tenant = None if principal.is_platform else principal.account
+    account_id = None if tenant is None else tenant.pk
+    queryset = filter_queryset(ConversationFilter, data=filters, queryset=queryset, account_id=account_id)
     return queryset.distinct() if filters.get("label") else queryset
 
 

@@ -136,6 +136,17 @@ def test_conversation_pages_and_searches_use_indexes(db: None, inbox: dict[str, 
     assert {"inbox_message", "inbox_conversation"}.isdisjoint(whole_table_scans(queryset))
 
 
+@pytest.mark.parametrize("filters", [{"q": "order"}, {"status": "open", "q": "order"}], ids=["q", "status&q"])
+def test_a_common_word_is_searched_along_the_lists_index(
+    db: None, inbox: dict[str, Any], filters: dict[str, str], settings: Any
+) -> None:
+    # a word in more conversations than the search collects: read in the list's order instead
+    settings.INBOX_SEARCH_COLLECT_MAX = 5
+    principal = Principal.for_user(inbox["user"])
+    queryset = conversation_list(principal=principal, filters=filters).order_by("-last_message_at", "-id")
+    assert {"inbox_message", "inbox_conversation"}.isdisjoint(whole_table_scans(queryset))
+
+
 @pytest.mark.parametrize("query", ["ana", "Sousa", "351912", "example.com"])
 def test_contact_searches_use_indexes(db: None, inbox: dict[str, Any], query: str) -> None:
     contacts = Contact.objects.filter(account=inbox["user"].account)

@@ -3,7 +3,9 @@ search with its GIN index on PostgreSQL, "contains" on SQLite), in the API and o
 
 from __future__ import annotations
 
+import importlib
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -11,11 +13,13 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.principals import Principal
-from inbox.models import Conversation
+from inbox.models import Conversation, ConversationWords, Message
 from inbox.selectors import conversation_list
 from inbox.tests.factories import ContactFactory, ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
+
+WORDS_MAX = importlib.import_module("inbox.migrations.0009_conversation_words").WORDS_MAX
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "conversation-list"}
 # How the page shows the number (+<wa_id>) and how people type it.
@@ -110,18 +114,112 @@ def test_every_word_counts_and_each_may_be_the_start_of_one(client_for, member, 
     assert _names(client.get("/api/v1/conversations", {"q": "colour refund"})) == []
 
 
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the tables are tiny in a test
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 @pytest.mark.postgres
-def test_the_message_search_uses_the_gin_index(member, conversations):
+def test_a_rare_word_is_found_through_the_conversations_words_index(member, conversations):
     # given the conversation list searched for words of a message, as the API and the page ask for it
     queryset = conversation_list(principal=Principal.for_user(member), filters={"q": "refund order"})
-    sql, params = queryset.query.sql_with_params()
 
-    # when PostgreSQL plans it (sequential scans discouraged: the table is tiny in a test)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-
-    # then the messages are found through the full-text index, not by reading every message
-    assert "message_text_search_idx" in plan, plan
+    # then PostgreSQL finds the conversations through the index of their words; messages are read only
+    # for conversations past the word limit, found through their own index
+    plan = _plan(queryset)
+    assert "conversation_words_idx" in plan, plan
+    assert "conversation_words_partial_idx" in plan, plan
+    assert "Seq Scan on inbox_message" not in plan, plan
     assert [c.contact.name for c in queryset] == ["Ana Silva"]
+
+
+@pytest.fixture
+def busy_inbox(channel):
+    """Twelve conversations of one tenant, one minute apart; the even ones mention a refund."""
+    now = timezone.now()
+    made = []
+    for number in range(12):
+        contact = ContactFactory(account=channel.account, name=f"Customer {number:02d}", wa_id=f"1555099{number:04d}")
+        conversation = ConversationFactory(
+            account=channel.account, channel=channel, contact=contact, last_message_at=now - timedelta(minutes=number)
+        )
+        MessageFactory(conversation=conversation, text="Where is my refund?" if number % 2 == 0 else "Thanks!")
+        MessageFactory(conversation=conversation, text=f"Order {number}")
+        made.append(conversation)
+    return made
+
+
+@pytest.mark.postgres
+def test_a_common_word_reads_the_list_in_order_and_pages_through_every_match(client_for, member, busy_inbox, settings):
+    # given a word in more conversations than the search collects
+    settings.INBOX_SEARCH_COLLECT_MAX = 3
+    expected = [f"Customer {number:02d}" for number in range(0, 12, 2)]
+
+    # when the list is searched, 4 at a time, following the next links
+    client = client_for(member)
+    names: list[str] = []
+    page = client.get("/api/v1/conversations", {"q": "refund", "page_size": 4}).json()
+    names += [row["contact"]["name"] for row in page["results"]]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        names += [row["contact"]["name"] for row in page["results"]]
+
+    # then every match comes once, newest activity first, as when the matches are collected
+    assert names == expected
+    settings.INBOX_SEARCH_COLLECT_MAX = 1000
+    collected = client.get("/api/v1/conversations", {"q": "refund", "page_size": 50}).json()["results"]
+    assert [row["contact"]["name"] for row in collected] == expected
+
+
+@pytest.mark.postgres
+def test_every_way_of_storing_messages_adds_their_words(client_for, member, channel):
+    # given a conversation whose messages arrive one at a time and several in one statement
+    conversation = ConversationFactory(account=channel.account, channel=channel)
+    MessageFactory(conversation=conversation, text="first hello")
+    Message.objects.bulk_create(
+        [
+            Message(account=channel.account, conversation=conversation, channel=channel, direction="in", text=text)
+            for text in ("second apricot", "third Zucchini")
+        ]
+    )
+
+    # then each word is found, whichever statement stored it, and only once in the words
+    client = client_for(member)
+    for word in ("hello", "apricot", "zucchini", "thir"):
+        assert [row["id"] for row in client.get("/api/v1/conversations", {"q": word}).json()["results"]] == [
+            conversation.pk
+        ], word
+    stored = ConversationWords.objects.get(conversation=conversation)
+    assert sorted(str(stored.words).replace("'", "").split()) == [
+        "apricot",
+        "first",
+        "hello",
+        "second",
+        "third",
+        "zucchini",
+    ]
+
+    # and deleting the conversation deletes its words
+    conversation.delete()
+    assert not ConversationWords.objects.filter(conversation_id=stored.pk).exists()
+
+
+@pytest.mark.postgres
+def test_a_conversation_past_the_word_limit_is_still_searched_by_its_messages(client_for, member, channel):
+    # given a conversation sent more distinct words than a conversation collects (an abuse, or a
+    # very long history), then a message with a rare word
+    conversation = ConversationFactory(account=channel.account, channel=channel)
+    MessageFactory(conversation=conversation, text=" ".join(f"w{number}" for number in range(WORDS_MAX + 1)))
+    MessageFactory(conversation=conversation, text="platypus")
+
+    # then it is marked as not collecting, its words stay within the limit, and the search finds it
+    stored = ConversationWords.objects.get(conversation=conversation)
+    assert stored.complete is False
+    client = client_for(member)
+    for word in ("platypus", "w49999"):
+        assert [row["id"] for row in client.get("/api/v1/conversations", {"q": word}).json()["results"]] == [
+            conversation.pk
+        ], word

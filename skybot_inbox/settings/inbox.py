@@ -13,3 +13,6 @@ N8N_MASTER_ROUTER_NAME = config.N8N_MASTER_ROUTER_NAME
 N8N_MASTER_ROUTER_SECRET = config.N8N_MASTER_ROUTER_SECRET
 # Free text may only be sent within this window after the customer's last message.
 CUSTOMER_SERVICE_WINDOW_HOURS = 24
+# The inbox search collects every matching conversation when there are at most this many, and
+# otherwise reads the list in its order testing each conversation's words (inbox.selectors).
+INBOX_SEARCH_COLLECT_MAX = 1000
