@@ -177,7 +177,7 @@ def test_a_common_word_reads_the_list_in_order_and_pages_through_every_match(cli
 @pytest.mark.postgres
 def test_every_way_of_storing_messages_adds_their_words(client_for, member, channel):
     # given a conversation whose messages arrive one at a time and several in one statement
-    conversation = ConversationFactory(account=channel.account, channel=channel)
+    conversation = ConversationFactory.create(account=channel.account, channel=channel)
     MessageFactory(conversation=conversation, text="first hello")
     Message.objects.bulk_create(
         [
@@ -211,7 +211,7 @@ def test_every_way_of_storing_messages_adds_their_words(client_for, member, chan
 def test_a_conversation_past_the_word_limit_is_still_searched_by_its_messages(client_for, member, channel):
     # given a conversation sent more distinct words than a conversation collects (an abuse, or a
     # very long history), then a message with a rare word
-    conversation = ConversationFactory(account=channel.account, channel=channel)
+    conversation = ConversationFactory.create(account=channel.account, channel=channel)
     MessageFactory(conversation=conversation, text=" ".join(f"w{number}" for number in range(WORDS_MAX + 1)))
     MessageFactory(conversation=conversation, text="platypus")
 
