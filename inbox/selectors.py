@@ -20,13 +20,14 @@ first, and the matching contacts likewise:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import django_filters
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.db import connection
-from django.db.models import BooleanField, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Func, OuterRef, Q, QuerySet, Subquery
 
 from accounts.principals import Principal
 from accounts.scoping import tenant_rows
@@ -36,7 +37,6 @@ from inbox.models import (
     Conversation,
     ConversationStatus,
     ConversationWords,
-    Label,
     Lead,
     LeadStatus,
     Message,
@@ -180,13 +180,28 @@ def conversation_list(*, principal: Principal, filters: Any) -> QuerySet[Convers
         user = principal.user
         filters["assignee"] = str(user.pk) if user is not None else "-1"
     scoped = tenant_rows(Conversation.objects.all(), principal=principal)
-    queryset = scoped.select_related("contact").prefetch_related(
-        Prefetch("labels", queryset=Label.objects.order_by("name"))
-    )
+    queryset = scoped.select_related("contact")
     tenant = None if principal.is_platform else principal.account
     account_id = None if tenant is None else tenant.pk
     queryset = filter_queryset(ConversationFilter, data=filters, queryset=queryset, account_id=account_id)
     return queryset.distinct() if filters.get("label") else queryset
+
+
+def label_names_attach(conversations: Iterable[Conversation]) -> None:
+    """Give each conversation `label_names`, its labels' names in order, in one query for all of
+    them (a list page: cheaper than `prefetch_related("labels")`, which builds a related manager and
+    a label instance per row)."""
+    rows = list(conversations)
+    names: dict[int, list[str]] = {row.pk: [] for row in rows}
+    pairs = (
+        Conversation.labels.through.objects.filter(conversation_id__in=names)
+        .order_by("label__name")
+        .values_list("conversation_id", "label__name")
+    )
+    for conversation_id, name in pairs:
+        names[conversation_id].append(name)
+    for row in rows:
+        row.label_names = names[row.pk]  # type: ignore[attr-defined]
 
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:

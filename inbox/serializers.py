@@ -44,6 +44,9 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
         ]
 
     def get_labels(self, conversation: Conversation) -> list[str]:
+        names = getattr(conversation, "label_names", None)  # a list page's (inbox.selectors.label_names_attach)
+        if names is not None:
+            return list(names)
         return sorted(label.name for label in conversation.labels.all())
 
 

@@ -7,6 +7,7 @@ for a missing row and another tenant's row (both `accounts.scoping`, which web p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from django.db import models
@@ -46,12 +47,16 @@ class _Api(APIView):
         serializer_class: type[Serializer[Any]],
         *,
         pagination_class: type[BasePagination] | None = None,
+        prepare: Callable[[list[Any]], None] | None = None,
     ) -> Response:
         """One page of `queryset` as `{"results", "next", "previous"}` (cursor pagination unless the
-        view names another class)."""
+        view names another class); `prepare` is given the page's rows first (to read what they show
+        in one query for the page)."""
         paginator = (pagination_class or getattr(self, "pagination_class", None) or CursorPagination)()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(rows_represent(serializer_class, page or []))
+        page = list(paginator.paginate_queryset(queryset, self.request, view=self) or [])
+        if prepare is not None and page:
+            prepare(page)
+        return paginator.get_paginated_response(rows_represent(serializer_class, page))
 
 
 class TenantApi(_Api):

@@ -19,7 +19,7 @@ from core.serializers import InputSerializer
 from inbox.apis import examples
 from inbox.hooks import agent_directory
 from inbox.models import Conversation, ConversationStatus, Priority
-from inbox.selectors import CONVERSATION_SEARCH_HELP, conversation_list, message_list
+from inbox.selectors import CONVERSATION_SEARCH_HELP, conversation_list, label_names_attach, message_list
 from inbox.serializers import ConversationSerializer, MessageSerializer
 from inbox.services.conversations import conversation_mark_read, conversation_update
 from inbox.services.messages import message_send
@@ -52,7 +52,9 @@ class ConversationListApi(TenantApi):
     )
     def get(self, request: Request) -> Response:
         queryset = conversation_list(principal=self.principal, filters=request.query_params)
-        return self.paginated(queryset, ConversationSerializer, pagination_class=ConversationPagination)
+        return self.paginated(
+            queryset, ConversationSerializer, pagination_class=ConversationPagination, prepare=label_names_attach
+        )
 
 
 class ConversationDetailApi(TenantApi):

@@ -32,7 +32,7 @@ from accounts.web.pages import PageRequest, page, row_or_404
 from core.web import is_htmx
 from inbox.hooks import agent_directory
 from inbox.models import Channel, Conversation, Label, Lead, Message
-from inbox.selectors import conversation_list, message_list
+from inbox.selectors import conversation_list, label_names_attach, message_list
 from inbox.services.conversations import conversation_mark_read, conversation_update
 from inbox.services.crm import contact_update, lead_create, lead_update
 from inbox.services.messages import customer_window_open, message_send
@@ -341,6 +341,7 @@ def _list_context(
     last_messages = Message.objects.only("id", "direction", "type", "text").in_bulk(
         [row.last_message_id for row in rows if row.last_message_id]  # type: ignore[attr-defined]
     )
+    label_names_attach(rows)
     channel_names = choices.channel_names
     for row in rows:
         row.last_message = last_messages.get(row.last_message_id)  # type: ignore[attr-defined]
