@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -104,6 +105,24 @@ def test_denormalised_figures_agree_with_the_rows() -> None:
     assert rolled == by_agent
     assert sum(by_agent.values()) == 1_000
     assert hourly.aggregate(n=Sum("succeeded"))["n"] > 0
+
+
+def test_rows_are_spread_over_the_days_asked_for() -> None:
+    # when a tiny data set is seeded over the last 7 days
+    _seed()
+    account = Account.objects.get(slug="scale")
+
+    # then contacts, leads, messages and conversations' activity span days, not the moment of the
+    # insert (as the pages show them: added on, last activity, message times in order)
+    for dates in (
+        Contact.objects.filter(account=account).values_list("created_at", flat=True),
+        Lead.objects.filter(account=account).values_list("created_at", flat=True),
+        Message.objects.filter(account=account).values_list("created_at", flat=True),
+        Conversation.objects.filter(account=account).values_list("last_message_at", flat=True),
+    ):
+        moments = [moment for moment in dates if moment is not None]
+        spread = max(moments) - min(moments)
+        assert timedelta(days=3) < spread <= timedelta(days=7), spread
 
 
 def test_refuses_a_tenant_that_already_has_data_unless_forced() -> None:
