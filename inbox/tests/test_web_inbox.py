@@ -281,6 +281,28 @@ def test_newest_activity_comes_first_and_more_can_be_shown(member, channel):
     assert "Show more conversations" not in more.content.decode()
 
 
+def test_a_list_that_stops_growing_says_so(member, channel):
+    # given more conversations than the list shows at most (20 pages of 25)
+    now = timezone.now()
+    contacts = Contact.objects.bulk_create(
+        Contact(account=channel.account, name=f"Customer {n:03d}", wa_id=f"1555077{n:04d}") for n in range(501)
+    )
+    Conversation.objects.bulk_create(
+        Conversation(
+            account=channel.account, channel=channel, contact=contact, last_message_at=now - timedelta(minutes=n)
+        )
+        for n, contact in enumerate(contacts)
+    )
+
+    # when the last page the list offers is shown
+    page = signed_in(member).get("/inbox/", {"pages": 20}, **htmx("conversation-list")).content.decode()
+
+    # then no "Show more" is offered, and the page says the list stops here and how to go further
+    assert len(re.findall(r'class="conv-name">', page)) == 500
+    assert "Show more conversations" not in page
+    assert "These are the 500 conversations with the newest activity. Search or filter to find older ones." in page
+
+
 def test_the_list_query_count_does_not_grow_with_conversations(member, channel, django_assert_num_queries):
     def add(count):
         for _ in range(count):
@@ -370,6 +392,28 @@ def test_earlier_messages_load_on_demand(member, conversation):
     assert "Show earlier messages" in first
     assert "message number 4<" in everything
     assert "Show earlier messages" not in everything
+
+
+def test_a_thread_longer_than_shown_at_most_says_so(member, conversation):
+    # given more messages than the thread shows at most
+    Message.objects.bulk_create(
+        Message(
+            account=conversation.account,
+            conversation=conversation,
+            channel=conversation.channel,
+            direction="in",
+            text=f"message number {n}",
+        )
+        for n in range(1001)
+    )
+
+    # when the most it shows are asked for
+    page = signed_in(member).get(f"/inbox/{conversation.pk}/messages", {"shown": 1000}, **HTMX).content.decode()
+
+    # then there is no button for more, and the thread says older messages are not shown
+    assert page.count('<li class="bubble') == 1000
+    assert "Show earlier messages" not in page
+    assert "These are the newest 1000 messages of this conversation; older ones are not shown here." in page
 
 
 def test_opening_an_unread_thread_offers_to_mark_it_read(member, conversation):

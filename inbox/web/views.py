@@ -352,6 +352,8 @@ def _list_context(
         "current": current,
         "pages": pages,
         "has_more": has_more and pages < MAX_PAGES,
+        # The list stops growing here: say so, instead of a "Show more" that silently disappears.
+        "capped": len(rows) if has_more and pages >= MAX_PAGES else 0,
         "query": urlencode(filters.query()),
         "more_query": urlencode(filters.query(pages=pages + 1)),
         "filtered": bool(filters.selector_filters()),
@@ -388,6 +390,7 @@ def _messages_context(request: PageRequest, conversation: Conversation, *, shown
         "thread_messages": newest_first[:shown][::-1],
         "shown": shown,
         "earlier": min(shown + THREAD_SIZE, MAX_THREAD) if len(newest_first) > shown and shown < MAX_THREAD else 0,
+        "capped": shown if len(newest_first) > shown and shown >= MAX_THREAD else 0,
         "mark_read": bool(conversation.unread_count) and request.principal.has_role(Role.USER),
     }
 
