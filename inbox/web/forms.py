@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 
 from accounts.models import User
+from core.widgets import PlainSelect
 from inbox.hooks import Agent
 from inbox.models import Channel, ConversationStatus, Lead, LeadStatus, Priority
 from inbox.services.conversations import may_be_assigned
@@ -70,7 +71,7 @@ class ConversationFilterForm(Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, number or message"}),
     )
     status = forms.ChoiceField(label="Status", required=False, choices=ANY + list(ConversationStatus.choices))
-    assignee = forms.ChoiceField(label="Assigned to", required=False)
+    assignee = forms.ChoiceField(label="Assigned to", required=False, widget=PlainSelect)  # every teammate
     channel = forms.ChoiceField(label="Number", required=False)
     label = forms.ChoiceField(label="Label", required=False)
     pages = forms.IntegerField(required=False, min_value=1, max_value=20, widget=forms.HiddenInput)  # "Show more"
@@ -196,7 +197,7 @@ class PriorityForm(Form):
 
 class AssignForm(Form):
     prefix = "assign"
-    to = forms.ChoiceField(label="Assigned to", required=False)
+    to = forms.ChoiceField(label="Assigned to", required=False, widget=PlainSelect)  # every teammate
 
     def __init__(self, *args: Any, choices: InboxChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
