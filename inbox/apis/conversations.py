@@ -29,6 +29,16 @@ class ConversationPagination(CursorPagination):
     ordering = ("-last_message_at", "-id")
 
 
+# What ConversationSerializer shows, and no more: a page of 50 rows otherwise also turns the contacts'
+# attributes (JSON) and four unshown timestamps per row into Python. (A column missing here would
+# cost a query per row: tests/test_list_queries.py counts them.)
+LIST_COLUMNS = (
+    *("id", "status", "snoozed_until", "priority", "assignee", "agent", "channel", "contact"),
+    *("last_message_at", "last_inbound_at", "unread_count", "created_at", "updated_at"),
+    *("contact__id", "contact__wa_id", "contact__name"),
+)
+
+
 class ConversationListApi(TenantApi):
     @extend_schema(
         operation_id="conversations_list",
@@ -51,7 +61,7 @@ class ConversationListApi(TenantApi):
         },
     )
     def get(self, request: Request) -> Response:
-        queryset = conversation_list(principal=self.principal, filters=request.query_params)
+        queryset = conversation_list(principal=self.principal, filters=request.query_params).only(*LIST_COLUMNS)
         return self.paginated(
             queryset, ConversationSerializer, pagination_class=ConversationPagination, prepare=label_names_attach
         )
