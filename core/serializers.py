@@ -9,6 +9,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db.models.manager import BaseManager
 from rest_framework import ISO_8601, serializers
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
@@ -141,7 +142,7 @@ def _plan(serializer: serializers.Serializer[Any]) -> list[tuple[str, _Row]]:
             continue
         column = _plain_column(serializer, field)
         if isinstance(field, serializers.ListSerializer | serializers.Serializer) or column is None:
-            plan.append((name, _nested(field) or _drf(field)))
+            plan.append((name, _nested(field) or _nested_many(field) or _drf(field)))
             continue
         convert = _converter(field)
         if convert is None:
@@ -172,6 +173,32 @@ def _nested(field: serializers.Field[Any, Any, Any, Any]) -> _Row | None:
         except ObjectDoesNotExist:
             value = None
         return None if value is None else represent(value)
+
+    return nested
+
+
+def _nested_many(field: serializers.Field[Any, Any, Any, Any]) -> _Row | None:
+    """A list of nested rows read from a relation (`attempts = AttemptSerializer(many=True)`): the
+    prefetched rows themselves when the page prefetched them, instead of a queryset built per row."""
+    if (
+        not isinstance(field, serializers.ListSerializer)
+        or type(field).to_representation is not serializers.ListSerializer.to_representation
+        or not isinstance(field.child, serializers.Serializer)
+        or type(field.child).to_representation is not serializers.Serializer.to_representation
+        or field.source == "*"
+        or len(field.source_attrs) != 1
+    ):
+        return None
+    represent = _row_function(field.child)
+    name = field.source_attrs[0]
+
+    def nested(instance: Any) -> Any:
+        prefetched = getattr(instance, "_prefetched_objects_cache", None) or {}
+        items = prefetched.get(name)
+        if items is None:
+            value = getattr(instance, name)
+            items = value.all() if isinstance(value, BaseManager) else value
+        return [represent(item) for item in items]
 
     return nested
 
