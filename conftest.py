@@ -15,8 +15,8 @@ from accounts.models import Account, Role, User
 from accounts.principals import Principal
 from accounts.services.api_keys import api_key_create
 from accounts.services.auth import auth_tokens_issue
-from accounts.throttling import plan_rate_limits_assume
 from accounts.tests.factories import AccountFactory, UserFactory
+from accounts.throttling import plan_rate_limits_assume
 
 USING_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 USING_REDIS = bool(settings.CACHES["default"]["BACKEND"].endswith("RedisCache"))
