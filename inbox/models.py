@@ -281,13 +281,19 @@ class ConversationWords(models.Model):
 
     A `tsvector` of lexemes without positions (the `simple` configuration, as the search), kept by a
     statement trigger on `inbox_message` (migration 0009), so every way of storing messages (the
-    ingest, a reply, COPY) adds its words in the same statement. Past `WORDS_MAX` lexemes a
-    conversation stops collecting (`complete` false) and the search reads its messages instead.
-    On SQLite the table stays empty and the search reads the messages.
+    ingest, a reply, COPY) adds its words in the same statement. Past 128 KB of words a conversation
+    stops collecting (`complete` false) and the search reads its messages instead. On SQLite the
+    table stays empty and the search reads the messages. No database foreign keys (so the migration
+    that adds the trigger locks nothing the ingest writes): Django deletes the row with its
+    conversation.
     """
 
-    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     words = SearchVectorField()
     complete = models.BooleanField(default=True)
 

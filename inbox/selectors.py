@@ -2,10 +2,11 @@
 
 Searching (`q`) finds a contact by name, by number however it is written ("+1 555 010 0101",
 "(555) 010-0101": a contact's `wa_id` is digits only, so the digits are compared), and a
-conversation also by the words of its messages: on PostgreSQL a full-text search (the `simple`
-configuration, no stemming, so it works the same in every language; each word matches as a prefix)
-of each conversation's distinct words (`ConversationWords`, GIN index on (account_id, words)); on
-SQLite each word must appear in the text of one message.
+conversation also by the words of its messages, every word in one of them or another: on PostgreSQL
+a full-text search (the `simple` configuration, no stemming, so it works the same in every
+language; each word matches as a prefix) of each conversation's distinct words (`ConversationWords`,
+GIN index on (account_id, words)); on SQLite each word must appear in the text of one of the
+conversation's messages.
 
 How PostgreSQL is asked depends on how common the words are, which its estimates of a prefix query
 cannot tell, so one query counts the matching conversations up to `INBOX_SEARCH_COLLECT_MAX` (1,000)
@@ -26,7 +27,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, Func, OuterRef, Q, QuerySet, Subquery
 
 from accounts.principals import Principal
@@ -86,12 +87,9 @@ def _fewer_than(limit: int, rows: QuerySet[Any, Any]) -> bool:
     Asked for at most `limit` rows, the planner would read the table in its own order and stop at
     the limit: cheap for a common word, a whole table for a rare one (its estimate of a prefix match
     is a fixed guess). Through the index both are cheap."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        try:
-            return rows[:limit].count() < limit
-        finally:
-            cursor.execute("RESET enable_seqscan")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # until this transaction (or the caller's) ends
+        return rows[:limit].count() < limit
 
 
 class _Matches(Func):
@@ -103,16 +101,20 @@ class _Matches(Func):
     output_field = BooleanField()
 
 
-def _messages_saying(words: list[str], messages: QuerySet[Message]) -> QuerySet[Message, Any]:
-    """The conversation ids of `messages` whose text has every word (each as a prefix on PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return messages.filter(*(Q(text__icontains=word) for word in words)).order_by().values("conversation_id")
-    return (
-        messages.alias(text_search=SearchVector("text", config=TEXT_SEARCH_CONFIG))
-        .filter(text_search=_words_query(words))
-        .order_by()
-        .values("conversation_id")
-    )
+def _conversations_saying(words: list[str], messages: QuerySet[Message]) -> QuerySet[Conversation, Any]:
+    """The ids of conversations with each word in one of their `messages` (as a prefix of a word on
+    PostgreSQL, anywhere in the text on SQLite): what their words answer, where there are none."""
+    conversations = Conversation.objects.order_by()
+    for word in words:
+        saying: QuerySet[Any, Any]
+        if connection.vendor == "postgresql":
+            saying = messages.alias(text_search=SearchVector("text", config=TEXT_SEARCH_CONFIG)).filter(
+                text_search=_words_query([word])
+            )
+        else:
+            saying = messages.filter(text__icontains=word)
+        conversations = conversations.filter(pk__in=saying.order_by().values("conversation_id"))
+    return conversations.values("id")
 
 
 class ConversationFilter(django_filters.FilterSet):
@@ -152,12 +154,12 @@ class ConversationFilter(django_filters.FilterSet):
         if not words:
             return queryset.filter(contact_id__in=by_contact)
         if connection.vendor != "postgresql":
-            saying = _messages_saying(words, Message.objects.all())
+            saying = _conversations_saying(words, Message.objects.all())
             return queryset.filter(Q(contact_id__in=by_contact) | Q(pk__in=saying))
         query = _words_query(words)
         # Conversations that stopped collecting words: their messages are read instead (normally none).
         overflowing = ConversationWords.objects.filter(complete=False, **tenant).values("conversation_id")
-        by_messages = _messages_saying(words, Message.objects.filter(conversation_id__in=overflowing))
+        by_messages = _conversations_saying(words, Message.objects.filter(conversation_id__in=overflowing))
         matching = ConversationWords.objects.filter(words=query, **tenant)
         collect_max = settings.INBOX_SEARCH_COLLECT_MAX
         if _fewer_than(collect_max, matching.values("conversation_id")) and _fewer_than(
@@ -193,15 +195,13 @@ def label_names_attach(conversations: Iterable[Conversation]) -> None:
     a label instance per row)."""
     rows = list(conversations)
     names: dict[int, list[str]] = {row.pk: [] for row in rows}
-    pairs = (
-        Conversation.labels.through.objects.filter(conversation_id__in=names)
-        .order_by("label__name")
-        .values_list("conversation_id", "label__name")
+    pairs = Conversation.labels.through.objects.filter(conversation_id__in=names).values_list(
+        "conversation_id", "label__name"
     )
     for conversation_id, name in pairs:
         names[conversation_id].append(name)
-    for row in rows:
-        row.label_names = names[row.pk]  # type: ignore[attr-defined]
+    for row in rows:  # sorted in Python, as a conversation's own page sorts them (not by collation)
+        row.label_names = sorted(names[row.pk])  # type: ignore[attr-defined]
 
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:

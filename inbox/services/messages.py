@@ -65,6 +65,15 @@ def message_send(
         payload = {"type": "text", "text": {"body": text, "preview_url": False}}
         kind, body = MessageType.TEXT, text
     now = timezone.now()
+    changes: dict[str, Any] = {"last_message_at": now, "updated_at": now}
+    if agent is None:
+        changes["unread_count"] = 0  # a person answering has read the conversation
+    else:
+        changes["awaiting_agent_since"] = None
+        conversation.awaiting_agent_since = None
+    # The conversation's row first, then the message (whose insert adds its words to the
+    # conversation's, migration inbox 0009): the order the ingest takes them in, so the two cannot deadlock.
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
     message = Message.objects.create(
         account_id=conversation.account_id,
         conversation=conversation,
@@ -77,13 +86,6 @@ def message_send(
         sender_user=actor.user,
         sender_agent_id=agent.pk if agent else None,
     )
-    changes: dict[str, Any] = {"last_message_at": now, "updated_at": now}
-    if agent is None:
-        changes["unread_count"] = 0  # a person answering has read the conversation
-    else:
-        changes["awaiting_agent_since"] = None
-        conversation.awaiting_agent_since = None
-    Conversation.objects.filter(pk=conversation.pk).update(**changes)
     audit_log_record(
         action="message.sent",
         actor=actor,

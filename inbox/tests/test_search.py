@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import importlib
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from accounts.principals import Principal
 from inbox.models import Conversation, ConversationWords, Message
 from inbox.selectors import conversation_list
+from inbox.services.messages import message_send
 from inbox.tests.factories import ContactFactory, ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
-WORDS_MAX = importlib.import_module("inbox.migrations.0009_conversation_words").WORDS_MAX
+WORDS_BYTES_MAX = importlib.import_module("inbox.migrations.0009_conversation_words").WORDS_BYTES_MAX
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "conversation-list"}
 # How the page shows the number (+<wa_id>) and how people type it.
@@ -207,19 +210,115 @@ def test_every_way_of_storing_messages_adds_their_words(client_for, member, chan
     assert not ConversationWords.objects.filter(conversation_id=stored.pk).exists()
 
 
-@pytest.mark.postgres
-def test_a_conversation_past_the_word_limit_is_still_searched_by_its_messages(client_for, member, channel):
-    # given a conversation sent more distinct words than a conversation collects (an abuse, or a
-    # very long history), then a message with a rare word
-    conversation = ConversationFactory.create(account=channel.account, channel=channel)
-    MessageFactory(conversation=conversation, text=" ".join(f"w{number}" for number in range(WORDS_MAX + 1)))
-    MessageFactory(conversation=conversation, text="platypus")
+def _long_words(first: int, count: int) -> str:
+    """`count` distinct 64-letter words, numbered from `first` (as long as a word may usefully be)."""
+    return " ".join(
+        "".join(chr(97 + number // 26**i % 26) for i in range(4)) * 16 for number in range(first, first + count)
+    )
 
-    # then it is marked as not collecting, its words stay within the limit, and the search finds it
-    stored = ConversationWords.objects.get(conversation=conversation)
-    assert stored.complete is False
+
+def _found(client, query: str) -> list[int]:
+    return [row["id"] for row in client.get("/api/v1/conversations", {"q": query}).json()["results"]]
+
+
+@pytest.mark.postgres
+def test_a_conversation_past_the_word_limit_is_stored_and_still_searched_by_its_messages(client_for, member, channel):
+    # given a customer who sends message after message of long distinct words (6,000 of 64 letters
+    # each: three such messages would be more than PostgreSQL allows in one word vector)
+    conversation = ConversationFactory.create(account=channel.account, channel=channel)
+    for part in range(3):
+        MessageFactory(conversation=conversation, text=_long_words(part * 6000, 6000))
+    MessageFactory(conversation=conversation, text="platypus")
+    # and another conversation that crosses the limit a little at a time
+    gradual = ConversationFactory.create(account=channel.account, channel=channel)
+    for part in range(3):
+        MessageFactory(conversation=gradual, text=_long_words(100_000 + part * 1500, 1500))
+    MessageFactory(conversation=gradual, text="wombat")
+
+    # then every message was stored, both conversations stopped collecting within the limit
+    assert Message.objects.filter(conversation__in=[conversation, gradual]).count() == 8
+    for stored in ConversationWords.objects.filter(conversation__in=[conversation, gradual]):
+        assert stored.complete is False
+        assert len(str(stored.words)) < WORDS_BYTES_MAX
+    # and the search still finds them by their messages, words of different messages together too
     client = client_for(member)
-    for word in ("platypus", "w49999"):
-        assert [row["id"] for row in client.get("/api/v1/conversations", {"q": word}).json()["results"]] == [
-            conversation.pk
-        ], word
+    first_word = _long_words(0, 1)
+    assert _found(client, "platypus") == [conversation.pk]
+    assert _found(client, f"platypus {first_word}") == [conversation.pk]
+    assert _found(client, "wombat") == [gradual.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_and_an_incoming_message_of_one_conversation_do_not_deadlock(member, channel, httpserver, settings):
+    # given a conversation with words, and Graph API standing by for the reply
+    settings.GRAPH_API_BASE_URL = httpserver.url_for("/v21.0")
+    httpserver.expect_request(f"/v21.0/{channel.phone_number_id}/messages", method="POST").respond_with_json(
+        {"messages": [{"id": "wamid.reply"}]}
+    )
+    conversation = ConversationFactory.create(account=channel.account, channel=channel, last_inbound_at=timezone.now())
+    MessageFactory(conversation=conversation, text="hello")
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def incoming() -> None:  # as the ingest stores a message: the conversation's row first
+        try:
+            with transaction.atomic():
+                Conversation.objects.select_for_update().get(pk=conversation.pk)
+                holding.set()
+                time.sleep(0.5)  # the reply starts meanwhile
+                Message.objects.create(
+                    account=channel.account, conversation=conversation, channel=channel, direction="in", text="incoming"
+                )
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def reply() -> None:
+        try:
+            holding.wait(timeout=5)
+            message_send(
+                conversation=Conversation.objects.get(pk=conversation.pk),
+                actor=Principal.for_user(member),
+                text="answer",
+            )
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # when a teammate replies while an incoming message of the same conversation is being stored
+    threads = [threading.Thread(target=incoming), threading.Thread(target=reply)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # then both are stored, with their words, and neither failed
+    assert errors == []
+    assert set(Message.objects.filter(conversation=conversation).values_list("text", flat=True)) == {
+        "hello",
+        "incoming",
+        "answer",
+    }
+    assert {"incoming", "answer"} <= set(
+        str(ConversationWords.objects.get(conversation=conversation).words).replace("'", "").split()
+    )
+
+
+def test_the_words_may_be_in_different_messages_of_a_conversation(client_for, member, channel):
+    # given one conversation saying both words in one message, one in two messages, one only one word
+    def conversation_saying(*texts: str) -> Conversation:
+        conversation = ConversationFactory.create(account=channel.account, channel=channel)
+        for text in texts:
+            MessageFactory(conversation=conversation, text=text)
+        return conversation
+
+    together = conversation_saying("I need a refund for the colour")
+    apart = conversation_saying("I need a refund", "Wrong colour, sorry")
+    conversation_saying("I need a refund")
+
+    # when both words are searched for, then both conversations that say them are found (each
+    # backend alike), and not the one that says only one
+    assert sorted(_found(client_for(member), "refund colour")) == sorted([together.pk, apart.pk])
