@@ -186,24 +186,36 @@ class CountsField(models.Field):
         return json.dumps(value, separators=(",", ":"))
 
 
-class AgentExecutionHourly(models.Model):
-    """One agent's executions started in one hour (UTC): counts by status and a duration histogram.
-
-    Written by the execution writer in the transaction that changes an execution (an atomic
-    increment, so concurrent writers never lose a count) and rebuilt from the executions by
-    `manage.py rebuild_execution_rollup`. The analytics read it instead of the executions.
+class HourlyCounts(models.Model):
+    """Executions started in one hour (UTC): counts by status and a duration histogram.
     `duration_bins[i]` counts the durations in bin `i` of `agents.histogram`, `duration_groups[g]`
-    the sum of bins `16g..16g+15`.
-    """
+    the sum of bins `16g..16g+15`."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+", db_index=False)
     hour = models.DateTimeField(help_text="Start of the hour (UTC) the executions started in.")
     succeeded = models.IntegerField(default=0)
     failed = models.IntegerField(default=0)
     running = models.IntegerField(default=0)
     duration_groups = CountsField(default=histogram.empty_groups)
     duration_bins = CountsField(default=histogram.empty_bins)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed + self.running
+
+
+class AgentExecutionHourly(HourlyCounts):
+    """One agent's executions started in one hour.
+
+    Written by the execution writer in the transaction that changes an execution (an atomic
+    increment, so concurrent writers never lose a count) and rebuilt from the executions by
+    `manage.py rebuild_execution_rollup`. The analytics read it instead of the executions.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
         constraints = [
@@ -217,23 +229,13 @@ class AgentExecutionHourly(models.Model):
     def __str__(self) -> str:
         return f"{self.agent_id} {self.hour:%Y-%m-%d %H}:00"
 
-    @property
-    def total(self) -> int:
-        return self.succeeded + self.failed + self.running
 
-
-class AccountExecutionHourly(models.Model):
-    """All of one tenant's executions started in one hour (UTC): the sum of its agents'
+class AccountExecutionHourly(HourlyCounts):
+    """All of one tenant's executions started in one hour: the sum of its agents'
     `AgentExecutionHourly` rows of that hour, kept beside them by the same writer and rebuilt with
     them, so a tenant's analytics read one row per hour instead of one per agent and hour."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
-    hour = models.DateTimeField(help_text="Start of the hour (UTC) the executions started in.")
-    succeeded = models.IntegerField(default=0)
-    failed = models.IntegerField(default=0)
-    running = models.IntegerField(default=0)
-    duration_groups = CountsField(default=histogram.empty_groups)
-    duration_bins = CountsField(default=histogram.empty_bins)
 
     class Meta:
         constraints = [
@@ -243,10 +245,6 @@ class AccountExecutionHourly(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.hour:%Y-%m-%d %H}:00"
-
-    @property
-    def total(self) -> int:
-        return self.succeeded + self.failed + self.running
 
 
 class RunnerEvent(models.Model):

@@ -11,6 +11,9 @@ import agents.models
 
 def fill_tenant_rows(apps: Any, schema_editor: Any) -> None:
     """Each tenant's hour: the sum of its agents' rows of that hour (read in key order, written in batches)."""
+    if schema_editor.connection.vendor == "postgresql":
+        # Writers wait until the sums are stored, so none adds to an agent row after it was read.
+        schema_editor.execute("LOCK TABLE agents_agentexecutionhourly IN SHARE MODE")
     agent_rows = apps.get_model("agents", "AgentExecutionHourly")
     tenant_rows = apps.get_model("agents", "AccountExecutionHourly")
     pending: list[Any] = []

@@ -33,7 +33,7 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Trunc
 
 from agents import histogram
-from agents.models import AccountExecutionHourly, AgentExecution, AgentExecutionHourly, ExecutionStatus
+from agents.models import AccountExecutionHourly, AgentExecution, AgentExecutionHourly, ExecutionStatus, HourlyCounts
 
 HOUR = timedelta(hours=1)
 STATUS_COLUMNS: dict[str, str] = {
@@ -210,9 +210,7 @@ def hourly_record(*, before: HourlyShare | None, after: HourlyShare | None) -> N
         _upsert(AccountExecutionHourly, keys={"account_id": account_id, "hour": hour}, change=change)
 
 
-def _upsert(
-    model: type[AgentExecutionHourly | AccountExecutionHourly], *, keys: dict[str, Any], change: _RowChange
-) -> None:
+def _upsert(model: type[HourlyCounts], *, keys: dict[str, Any], change: _RowChange) -> None:
     """Add `change` to the row of `model` with these key columns (the last two are its unique key)."""
     statuses = {STATUS_COLUMNS[status]: delta for status, delta in change.statuses.items() if delta}
     bins = {index: delta for index, delta in change.bins.items() if delta}
@@ -466,7 +464,7 @@ def _by_key(rows: Iterable[AgentExecutionHourly]) -> dict[tuple[int, datetime], 
     return {(row.agent_id, row.hour): row for row in rows}
 
 
-def _values(row: AgentExecutionHourly | AccountExecutionHourly) -> tuple[int, int, int, list[int], list[int]]:
+def _values(row: HourlyCounts) -> tuple[int, int, int, list[int], list[int]]:
     return (row.succeeded, row.failed, row.running, list(row.duration_groups), list(row.duration_bins))
 
 
