@@ -197,6 +197,8 @@ def _nested_many(field: serializers.Field[Any, Any, Any, Any]) -> _Row | None:
         items = prefetched.get(name)
         if items is None:
             value = getattr(instance, name)
+            if value is None:  # as DRF: a missing list is null
+                return None
             items = value.all() if isinstance(value, BaseManager) else value
         return [represent(item) for item in items]
 

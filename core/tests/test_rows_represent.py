@@ -99,3 +99,28 @@ def test_a_serializer_with_its_own_to_representation_is_left_to_drf(rows: None) 
             return {"text": instance.text.upper()}
 
     assert rows_represent(Upper, Message.objects.filter(text="Olá")) == [{"text": "OLÁ"}]
+
+
+class _Line(serializers.Serializer[Any]):
+    sku = serializers.CharField()
+
+
+class _Order(serializers.Serializer[Any]):
+    number = serializers.IntegerField()
+    lines = _Line(many=True)
+
+
+def test_nested_lists_the_same_as_drf_from_a_list_or_none() -> None:
+    # a nested list read from plain objects: a list, an empty one, and none at all
+    class Order:
+        def __init__(self, number: int, lines: Any) -> None:
+            self.number, self.lines = number, lines
+
+    class Line:
+        def __init__(self, sku: str) -> None:
+            self.sku = sku
+
+    orders = [Order(1, [Line("a"), Line("b")]), Order(2, []), Order(3, None)]
+
+    assert rows_represent(_Order, orders) == [dict(row) for row in _Order(orders, many=True).data]
+    assert rows_represent(_Order, orders)[2] == {"number": 3, "lines": None}
